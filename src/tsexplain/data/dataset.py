@@ -1,0 +1,274 @@
+"""The labelled data set every layer works on."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tsexplain.data.padding import real_mask, repad
+from tsexplain.errors import (
+    TsExplainError,
+    check_finite,
+    check_lengths,
+    check_padding,
+    check_series,
+)
+
+__all__ = ["Dataset"]
+
+_NPZ_FORMAT = "tsexplain.dataset/1"
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Labelled, possibly padded, multichannel series.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_cases, n_channels, n_timepoints)
+        Float32 values, channels first. Padded steps hold zeros.
+    y : ndarray of shape (n_cases,)
+        Integer class indices into ``classes``.
+    lengths : ndarray of shape (n_cases,), optional
+        Real (unpadded) steps per case; defaults to ``n_timepoints`` for every case.
+    padding : {"right", "left"}
+        Where the pad sits in each padded case.
+    classes : sequence of str, optional
+        Class names; defaults to ``"0", "1", ...``.
+    channel_names : sequence of str, optional
+        Channel names; defaults to ``"ch0", "ch1", ...``.
+    mask : ndarray of bool, shape (n_cases, n_channels, n_timepoints), optional
+        Ground-truth relevance (e.g. an injected failure). Metrics use it; methods never do.
+    name : str
+        A label for reports.
+    meta : dict
+        Free-form, JSON-serialisable provenance (generator parameters, source file, ...).
+
+    Examples
+    --------
+    >>> ds = Dataset(np.zeros((4, 2, 10)), np.array([0, 1, 0, 1]))
+    >>> ds.n_cases, ds.n_channels, ds.n_timepoints, ds.classes
+    (4, 2, 10, ('0', '1'))
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    lengths: np.ndarray = None  # type: ignore[assignment]
+    padding: str = "right"
+    classes: tuple[str, ...] = None  # type: ignore[assignment]
+    channel_names: tuple[str, ...] = None  # type: ignore[assignment]
+    mask: np.ndarray | None = None
+    name: str = "dataset"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        X = check_series(self.X)
+        n, c, t = X.shape
+        padding = check_padding(self.padding)
+        lengths = check_lengths(self.lengths, n, t)
+        valid = real_mask(lengths, t, padding)[:, None, :]
+        check_finite(X, valid=np.broadcast_to(valid, X.shape))
+        X = np.where(valid, X, np.float32(0)).astype(np.float32)
+
+        y = np.asarray(self.y)
+        if y.shape != (n,):
+            raise TsExplainError(f"y must have shape ({n},), one label per case, got {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TsExplainError(
+                f"y must hold integer class indices, got dtype {y.dtype}; "
+                "use tsexplain.data.encode_labels to map names to indices"
+            )
+        y = y.astype(np.int64)
+        classes = (
+            tuple(str(i) for i in range(int(y.max()) + 1))
+            if self.classes is None
+            else tuple(str(s) for s in self.classes)
+        )
+        if y.min() < 0 or y.max() >= len(classes):
+            raise TsExplainError(
+                f"labels must lie in [0, {len(classes) - 1}] for {len(classes)} classes, "
+                f"got values from {y.min()} to {y.max()}"
+            )
+        channel_names = (
+            tuple(f"ch{i}" for i in range(c))
+            if self.channel_names is None
+            else tuple(str(s) for s in self.channel_names)
+        )
+        if len(channel_names) != c:
+            raise TsExplainError(
+                f"channel_names has {len(channel_names)} names for {c} channel(s)"
+            )
+        mask = self.mask
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != X.shape:
+                raise TsExplainError(
+                    f"mask must have the shape of X {X.shape}, got {mask.shape}"
+                )
+            mask = mask.astype(bool) & valid
+        for key, value in (
+            ("X", X), ("y", y), ("lengths", lengths), ("padding", padding),
+            ("classes", classes), ("channel_names", channel_names), ("mask", mask),
+        ):
+            object.__setattr__(self, key, value)
+
+    # ------------------------------------------------------------------ shape vocabulary
+    @property
+    def n_cases(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_timepoints(self) -> int:
+        return int(self.X.shape[2])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def __len__(self) -> int:
+        return self.n_cases
+
+    def __repr__(self) -> str:
+        lengths = (
+            f"{self.lengths.min()}-{self.lengths.max()}"
+            if self.lengths.min() != self.lengths.max()
+            else str(self.n_timepoints)
+        )
+        return (
+            f"Dataset({self.name!r}: {self.n_cases} cases x {self.n_channels} channels x "
+            f"{self.n_timepoints} steps (lengths {lengths}, {self.padding} padding), "
+            f"classes {list(self.classes)}, mask={'yes' if self.mask is not None else 'no'})"
+        )
+
+    # ------------------------------------------------------------------ views
+    def real_mask(self) -> np.ndarray:
+        """Boolean ``(n_cases, n_timepoints)``, true on real steps."""
+        return real_mask(self.lengths, self.n_timepoints, self.padding)
+
+    def class_counts(self) -> np.ndarray:
+        """Cases per class, ``(n_classes,)``."""
+        return np.bincount(self.y, minlength=self.n_classes)
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
+        """The cases at ``index`` (integer indices or a boolean mask), same metadata."""
+        idx = np.asarray(index)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        return replace(
+            self,
+            X=self.X[idx],
+            y=self.y[idx],
+            lengths=self.lengths[idx],
+            mask=None if self.mask is None else self.mask[idx],
+        )
+
+    def with_padding(self, padding: str) -> Dataset:
+        """The same cases with the pad moved to ``padding`` (``"left"`` or ``"right"``)."""
+        padding = check_padding(padding)
+        if padding == self.padding:
+            return self
+        mask = None if self.mask is None else repad(self.mask, self.lengths, self.padding, padding)
+        return replace(
+            self,
+            X=repad(self.X, self.lengths, self.padding, padding),
+            padding=padding,
+            mask=mask,
+        )
+
+    def split(self, fraction: float = 0.9, seed: int = 0, stratify: bool = True) -> tuple[Dataset, Dataset]:
+        """Split into ``(first, second)`` with ``fraction`` of the cases in ``first``.
+
+        Stratified by class (each class split in the same proportion) and fully determined by
+        ``seed``.
+        """
+        from sklearn.model_selection import train_test_split
+
+        if not 0.0 < fraction < 1.0:
+            raise TsExplainError(f"split fraction must lie strictly between 0 and 1, got {fraction}")
+        counts = self.class_counts()
+        strat = self.y if stratify and counts[counts > 0].min() >= 2 else None
+        try:
+            first, second = train_test_split(
+                np.arange(self.n_cases), train_size=fraction, random_state=seed, stratify=strat
+            )
+        except ValueError as exc:
+            raise TsExplainError(f"cannot split {self.n_cases} cases at {fraction}: {exc}") from None
+        return self.subset(np.sort(first)), self.subset(np.sort(second))
+
+    # ------------------------------------------------------------------ storage
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the data set to one ``.npz`` file (atomically; no pickled objects)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(".npz")
+        header = {
+            "format": _NPZ_FORMAT,
+            "padding": self.padding,
+            "classes": list(self.classes),
+            "channel_names": list(self.channel_names),
+            "name": self.name,
+            "meta": self.meta,
+        }
+        arrays: dict[str, np.ndarray] = {
+            "X": self.X,
+            "y": self.y,
+            "lengths": self.lengths,
+            "header": np.array(json.dumps(header)),
+        }
+        if self.mask is not None:
+            arrays["mask"] = self.mask
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Dataset:
+        """Read a data set written by :meth:`save` (or any ``.npz`` with ``X`` and ``y``)."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                files = set(npz.files)
+                if "X" not in files or "y" not in files:
+                    raise TsExplainError(
+                        f"{path}: an .npz data set needs arrays 'X' and 'y', found {sorted(files)}"
+                    )
+                header = json.loads(str(npz["header"])) if "header" in files else {}
+                return cls(
+                    X=npz["X"],
+                    y=npz["y"],
+                    lengths=npz["lengths"] if "lengths" in files else None,
+                    padding=header.get("padding", "right"),
+                    classes=header.get("classes"),
+                    channel_names=header.get("channel_names"),
+                    mask=npz["mask"] if "mask" in files else None,
+                    name=header.get("name", path.stem),
+                    meta=header.get("meta", {}),
+                )
+        except TsExplainError as exc:
+            if str(path) in str(exc):
+                raise
+            raise TsExplainError(f"{path}: {exc}") from None
+        except FileNotFoundError:
+            raise TsExplainError(f"{path}: no such file") from None
+        except (OSError, ValueError, EOFError, KeyError) as exc:
+            raise TsExplainError(
+                f"{path}: not a readable .npz data set ({type(exc).__name__}: {exc})"
+            ) from None
