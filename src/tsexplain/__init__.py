@@ -1,2 +1,40 @@
-"""tsexplain: train deep time-series classifiers and see which steps and channels drove them."""
+"""tsexplain: train deep time-series classifiers and see which time steps and channels drove
+each decision.
+
+>>> import tsexplain as tx
+>>> ds = tx.data.make_sensor_failure(n_cases=40, seed=0)
+>>> model = tx.models.build("causal_cnn", n_channels=ds.n_channels, n_classes=ds.n_classes, seed=0)
+>>> tx.explain(model, ds, method="gradcam").attributions.shape
+(40, 3, 120)
+"""
+
 __version__ = "0.1.0"
+
+from tsexplain import data, explain as _explain_pkg, models, train  # noqa: E402
+from tsexplain.errors import TsExplainError  # noqa: E402
+from tsexplain.explain import Explanation, explain, explain_methods  # noqa: E402
+from tsexplain.train import (  # noqa: E402
+    classification_report,
+    fit,
+    load_model,
+    predict,
+    predict_proba,
+    save_model,
+)
+
+__all__ = [
+    "Explanation",
+    "TsExplainError",
+    "__version__",
+    "classification_report",
+    "data",
+    "explain",
+    "explain_methods",
+    "fit",
+    "load_model",
+    "models",
+    "predict",
+    "predict_proba",
+    "save_model",
+    "train",
+]

@@ -1,6 +1,6 @@
 """Synthetic multichannel waveforms with simulated sensor failures and exact ground truth.
 
-Each case is a mixture of periodic shapes (sine, rounded square, sawtooth) per channel, with a
+Each case is a mixture of smooth periodic shapes (sine, rounded square) per channel, with a
 slow drift and Gaussian noise, of a random length. A fraction of the cases then gets the
 failure simulation of the sensor-failure study this project reproduces: an additive patch of
 height uniform in ``[0.25, 2]`` (random sign) lasting 4-20 steps at a random position, on
@@ -24,19 +24,16 @@ def _waveform(rng: np.random.Generator, length: int) -> np.ndarray:
     t = np.arange(length, dtype=np.float64)
     out = np.zeros(length)
     for _ in range(2):
-        period = rng.uniform(12.0, 60.0)
+        period = rng.uniform(30.0, 90.0)
         phase = rng.uniform(0.0, 2 * np.pi)
-        amp = rng.uniform(0.3, 1.0)
+        amp = rng.uniform(0.1, 0.25)
         arg = 2 * np.pi * t / period + phase
-        kind = rng.integers(3)
-        if kind == 0:
+        if rng.integers(2) == 0:
             shape = np.sin(arg)
-        elif kind == 1:
-            shape = np.tanh(3.0 * np.sin(arg))  # rounded square wave
         else:
-            shape = 2.0 * ((arg / (2 * np.pi)) % 1.0) - 1.0  # sawtooth
+            shape = np.tanh(1.5 * np.sin(arg)) / np.tanh(1.5)  # rounded square wave
         out += amp * shape
-    out += rng.uniform(-0.5, 0.5) * t / max(length - 1, 1)  # slow drift
+    out += rng.uniform(-0.2, 0.2) * t / max(length - 1, 1)  # slow drift
     return out
 
 

@@ -1,0 +1,136 @@
+"""Where each position of a temporal feature map sits on the input's time axis.
+
+A convolution or pooling stack shifts and strides time: a causal convolution's output at step
+``j`` sees inputs ``[j - r + 1, j]``, so its centre lies ``(r - 1) / 2`` steps before ``j``;
+a stride-2 pooling halves the resolution. Mapping a layer's map back to input time by naive
+resizing ignores both and puts importance in the wrong place. Here the geometry of every
+``Conv1d``/``MaxPool1d``/``AvgPool1d`` that runs before the chosen layer is recorded in one
+forward pass and composed (receptive field ``r``, jump ``s``, first centre ``c0``): feature
+position ``j`` is centred on input step ``c0 + j * s``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsexplain._context import eval_mode
+from tsexplain.explain._hooks import find_layer
+from tsexplain.models.base import call_model, model_device
+
+__all__ = ["Geometry", "layer_geometry", "map_to_input"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Receptive field ``rf``, ``jump`` (input steps per feature step) and ``start`` (input
+    coordinate of feature position 0's centre) of a layer; ``exact`` is false when the layer's
+    length could not be explained by the recorded stack and centres were spread evenly."""
+
+    rf: float
+    jump: float
+    start: float
+    exact: bool = True
+
+    def centres(self, n_features: int) -> np.ndarray:
+        return self.start + self.jump * np.arange(n_features)
+
+
+def _params(m: nn.Module) -> tuple[int, int, int, int, int] | None:
+    """(kernel, stride, dilation, pad_left, pad_right) of a time-resolving module."""
+    def one(v: object) -> int:
+        return int(v[0]) if isinstance(v, (tuple, list)) else int(v)  # type: ignore[arg-type, index]
+
+    if isinstance(m, nn.Conv1d):
+        k, s, d = one(m.kernel_size), one(m.stride), one(m.dilation)
+        if hasattr(m, "pad_left"):  # tsexplain's SameConv1d / CausalConv1d pad explicitly
+            return k, s, d, int(m.pad_left), int(m.pad_right)
+        if isinstance(m.padding, str):
+            total = d * (k - 1) if m.padding == "same" else 0
+            return k, s, d, total // 2, total - total // 2
+        p = one(m.padding)
+        return k, s, d, p, p
+    if isinstance(m, (nn.MaxPool1d, nn.AvgPool1d)):
+        k = one(m.kernel_size)
+        s = one(m.stride) if m.stride is not None else k
+        d = one(getattr(m, "dilation", 1))
+        p = one(m.padding)
+        return k, s, d, p, p
+    return None
+
+
+def layer_geometry(model: nn.Module, layer: str, n_timepoints: int, n_channels: int) -> tuple[Geometry, int]:
+    """Compose the geometry of the modules that run before ``layer``'s output.
+
+    Returns the geometry and the layer's output length for inputs of ``n_timepoints`` steps.
+    """
+    target = find_layer(model, layer)
+    steps: list[tuple[int, int, int, int, int]] = []
+    state = {"done": False, "length": -1}
+    handles = []
+
+    def record(m: nn.Module, _i: object, out: object) -> None:
+        if state["done"]:
+            return
+        p = _params(m)
+        if p is not None:
+            steps.append(p)
+
+    def finish(_m: nn.Module, _i: object, out: object) -> None:
+        if not state["done"]:
+            t = out[0] if isinstance(out, (tuple, list)) else out
+            state["done"] = True
+            state["length"] = int(t.shape[-1]) if isinstance(t, torch.Tensor) and t.dim() == 3 else -1
+
+    for m in model.modules():
+        if m is not target and _params(m) is not None:
+            handles.append(m.register_forward_hook(record))
+    handles.append(target.register_forward_hook(finish))
+    # The target's own geometry counts too (a conv chosen as the layer).
+    own = _params(target)
+    try:
+        with eval_mode(model), torch.no_grad():
+            x = torch.zeros(1, n_channels, n_timepoints, device=model_device(model))
+            call_model(model, x)
+    finally:
+        for h in handles:
+            h.remove()
+    if own is not None:
+        steps.append(own)
+    n_out = int(state["length"])
+    rf, jump, start, length = 1.0, 1.0, 0.0, n_timepoints
+    for k, s, d, pl, pr in steps:
+        start += ((k - 1) * d / 2 - pl) * jump
+        rf += (k - 1) * d * jump
+        jump *= s
+        length = (length + pl + pr - d * (k - 1) - 1) // s + 1
+    if length == n_out:
+        return Geometry(rf, jump, start), n_out
+    log.info(
+        "layer %s: its length %d is not explained by the convolutions and pooling before it; "
+        "spreading its positions evenly over the input", layer, n_out,
+    )
+    jump = n_timepoints / max(n_out, 1)
+    return Geometry(float(n_timepoints), jump, (jump - 1) / 2, exact=False), n_out
+
+
+def map_to_input(maps: torch.Tensor, geometry: Geometry, n_timepoints: int) -> torch.Tensor:
+    """Linearly interpolate ``(n_cases, n_features)`` maps, sampled at the feature centres,
+    onto input steps ``0..n_timepoints-1``; beyond the outermost centres the edge value holds."""
+    n_feat = maps.shape[-1]
+    centres = torch.as_tensor(geometry.centres(n_feat), dtype=maps.dtype, device=maps.device)
+    if n_feat == n_timepoints and geometry.jump == 1.0 and geometry.start == 0.0:
+        return maps
+    t = torch.arange(n_timepoints, dtype=maps.dtype, device=maps.device)
+    if n_feat == 1:
+        return maps.expand(-1, n_timepoints).clone()
+    idx = torch.searchsorted(centres, t).clamp(1, n_feat - 1)
+    lo, hi = centres[idx - 1], centres[idx]
+    w = ((t - lo) / (hi - lo)).clamp(0.0, 1.0)
+    return maps[:, idx - 1] * (1 - w) + maps[:, idx] * w

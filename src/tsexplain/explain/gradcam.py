@@ -1,0 +1,122 @@
+"""Grad-CAM for 1-D convolutional (and recurrent) classifiers.
+
+R. R. Selvaraju et al., "Grad-CAM: Visual explanations from deep networks via gradient-based
+localization", ICCV 2017. For a temporal feature map ``A`` of shape ``(K, T')`` at a chosen
+layer and the target class score ``y``::
+
+    a_k = mean over real steps t of  d y / d A[k, t]
+    cam[t] = ReLU( sum_k a_k A[k, t] )
+
+The layer's time axis is then mapped onto the input's: every feature position is placed at
+the centre of its receptive field (so the map of a causal network is not shifted late by half
+its receptive field, and a strided network's map is not stretched naively) and the map is
+linearly interpolated between centres. Padded steps are excluded from ``a_k`` and get zero.
+The map resolves time only and is broadcast over channels (``resolution="time"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsexplain.data.padding import real_mask
+from tsexplain.errors import TsExplainError
+from tsexplain.explain._engine import GradientPass
+from tsexplain.explain._hooks import find_layer, temporal_layers
+from tsexplain.explain._receptive import Geometry, layer_geometry, map_to_input
+from tsexplain.explain.base import GradientMethod, register_method
+from tsexplain.models.base import SeriesClassifier
+
+__all__ = ["GradCAM", "default_layer"]
+
+
+def default_layer(model: nn.Module) -> str:
+    """The last temporal feature map: a tsexplain model's ``cam_layer``, else the last
+    convolution or recurrent layer."""
+    if isinstance(model, SeriesClassifier) and model.cam_layer:
+        return model.cam_layer
+    layers = [n for n in temporal_layers(model) if isinstance(find_layer(model, n), (nn.Conv1d, nn.RNNBase))]
+    if not layers:
+        raise TsExplainError(
+            "Grad-CAM needs a convolutional or recurrent layer and the model has none; "
+            "use a gradient method such as 'saliency' instead, or pass layer=<name>"
+        )
+    return layers[-1]
+
+
+@register_method
+class GradCAM(GradientMethod):
+    """Grad-CAM at a temporal layer, mapped back to input time.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps ``(N, C, T)`` to logits.
+    layer : str, optional
+        Name of the submodule whose output is explained (default: the last temporal feature
+        map, see :func:`default_layer`).
+    relu : bool
+        Keep only positive evidence (the paper's ReLU); ``False`` returns the signed map.
+
+    Examples
+    --------
+    >>> import tsexplain as tx
+    >>> ds = tx.data.make_sensor_failure(8, seed=0)
+    >>> model = tx.models.build("causal_cnn", 3, 2, seed=0)
+    >>> GradCAM(model)(ds.X, lengths=ds.lengths, padding=ds.padding).shape
+    (8, 3, 120)
+    """
+
+    name = "gradcam"
+    description = "Grad-CAM: gradient-weighted feature map of the last temporal layer, in input time"
+    resolution = "time"
+    needs_input_grad = False
+
+    def __init__(self, model: nn.Module, layer: str | None = None, relu: bool = True) -> None:
+        if not isinstance(model, nn.Module):
+            raise TsExplainError("Grad-CAM needs a torch.nn.Module (it reads a layer's gradients)")
+        layer = default_layer(model) if layer is None else layer
+        find_layer(model, layer)
+        super().__init__(model, layer=layer, relu=relu)
+        self.layer = layer
+        self.relu = relu
+        self._geometry: dict[int, tuple[Geometry, int]] = {}
+
+    def layers(self, model: nn.Module) -> list[str]:
+        return [self.layer]
+
+    def geometry(self, n_timepoints: int, n_channels: int) -> tuple[Geometry, int]:
+        """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached)."""
+        if n_timepoints not in self._geometry:
+            assert isinstance(self.model, nn.Module)
+            self._geometry[n_timepoints] = layer_geometry(self.model, self.layer, n_timepoints, n_channels)
+        return self._geometry[n_timepoints]
+
+    def layer_map(self, p: GradientPass) -> torch.Tensor:
+        """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input time."""
+        A, G = p.activations.get(self.layer), p.layer_grads.get(self.layer)
+        if A is None or G is None or A.dim() != 3:
+            shape: Any = None if A is None else tuple(A.shape)
+            raise TsExplainError(
+                f"layer {self.layer!r} did not produce a (cases, features, time) map (got {shape}); "
+                "choose a convolutional layer"
+            )
+        if A.shape[0] != p.x.shape[0] and A.shape[1] == p.x.shape[0]:  # (T, N, K) recurrent output
+            A, G = A.permute(1, 2, 0), G.permute(1, 2, 0)
+        T = p.x.shape[-1]
+        if p.lengths is not None and A.shape[-1] == T:
+            keep = real_mask(p.lengths, T, p.padding)[:, None, :].to(G.dtype)
+            weights = (G * keep).sum(-1) / keep.sum(-1).clamp_min(1.0)
+        else:
+            weights = G.mean(dim=-1)
+        cam = (weights[:, :, None] * A).sum(dim=1)
+        return torch.relu(cam) if self.relu else cam
+
+    def from_pass(self, p: GradientPass) -> torch.Tensor:
+        cam = self.layer_map(p)
+        n, c, t = p.x.shape
+        geometry, _ = self.geometry(t, c)
+        mapped = map_to_input(cam, geometry, t)
+        return mapped[:, None, :].expand(n, c, t).contiguous()

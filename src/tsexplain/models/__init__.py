@@ -1,0 +1,11 @@
+"""Architectures behind one registry: ``build(name, n_channels, n_classes, **hyper)``.
+
+Every model maps ``(n_cases, n_channels, n_timepoints)`` to logits ``(n_cases, n_classes)``
+and takes ``lengths``/``padding`` so that padded steps never change the result.
+"""
+
+from tsexplain.models import cnn, recurrent  # noqa: F401  (registers the architectures)
+from tsexplain.models.base import SeriesClassifier
+from tsexplain.models.registry import available_models, build, register_model
+
+__all__ = ["SeriesClassifier", "available_models", "build", "register_model"]

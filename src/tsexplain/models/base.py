@@ -1,0 +1,93 @@
+"""The base class of every tsexplain model."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from tsexplain.data.padding import real_mask
+
+__all__ = ["SeriesClassifier", "call_model", "model_device"]
+
+
+class SeriesClassifier(nn.Module):
+    """A classifier mapping ``(n_cases, n_channels, n_timepoints)`` to logits ``(n_cases, n_classes)``.
+
+    Subclasses build their layers in ``__init__`` from keyword hyperparameters (recorded in
+    :attr:`config`, which is what a checkpoint stores) and implement :meth:`features` and
+    :meth:`head`. ``forward(x, lengths, padding)`` hands them a float mask, 1 on real steps,
+    so that padding never changes the logits.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    cam_layer : str
+        Name of the module whose output is the last temporal feature map (Grad-CAM's default).
+    kind : {"conv", "recurrent"}
+        What the temporal feature maps are.
+    """
+
+    name: ClassVar[str] = ""
+    cam_layer: str = ""
+    kind: ClassVar[str] = "conv"
+
+    def __init__(self, n_channels: int, n_classes: int, **hyper: Any):
+        super().__init__()
+        self.n_channels = int(n_channels)
+        self.n_classes = int(n_classes)
+        self.config: dict[str, Any] = {
+            "name": self.name,
+            "n_channels": self.n_channels,
+            "n_classes": self.n_classes,
+            **hyper,
+        }
+        # What the model was trained on (classes, channel names, padding side, length);
+        # filled by ``fit`` and stored with every checkpoint.
+        self.meta: dict[str, Any] = {}
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        padding: str = "right",
+    ) -> torch.Tensor:
+        """Logits ``(n_cases, n_classes)`` for ``x`` of shape ``(n_cases, n_channels, n_timepoints)``.
+
+        ``lengths`` (``(n_cases,)``, optional) gives each case's real steps and ``padding``
+        (``"right"`` or ``"left"``) where its pad sits.
+        """
+        mask = None
+        if lengths is not None:
+            mask = real_mask(lengths.to(x.device), x.shape[-1], padding)[:, None, :].to(x.dtype)
+        return self.head(self.features(x, mask, padding), mask)
+
+    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
+        """The last temporal feature map ``(n_cases, n_features, n_timepoints')``."""
+        raise NotImplementedError
+
+    def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Logits from the last feature map."""
+        raise NotImplementedError
+
+
+def call_model(
+    model: nn.Module,
+    x: torch.Tensor,
+    lengths: torch.Tensor | None = None,
+    padding: str = "right",
+) -> torch.Tensor:
+    """Logits of any classifier module: tsexplain models get ``lengths``/``padding``, any other
+    ``torch.nn.Module`` is called as ``model(x)``."""
+    if isinstance(model, SeriesClassifier):
+        return model(x, lengths, padding)
+    return model(x)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (CPU for a parameter-free module)."""
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")

@@ -1,0 +1,61 @@
+"""The model registry: ``build(name, n_channels, n_classes, **hyper)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsexplain._context import seeded
+from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.models.base import SeriesClassifier
+
+__all__ = ["available_models", "build", "register_model"]
+
+_MODELS: dict[str, type[SeriesClassifier]] = {}
+
+
+def register_model(cls: type[SeriesClassifier]) -> type[SeriesClassifier]:
+    """Class decorator adding a :class:`SeriesClassifier` subclass under ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a registry name")
+    _MODELS[cls.name] = cls
+    return cls
+
+
+def available_models() -> list[str]:
+    """Registered model names."""
+    return sorted(_MODELS)
+
+
+def build(
+    name: str, n_channels: int, n_classes: int, *, seed: int | None = None, **hyper: Any
+) -> SeriesClassifier:
+    """Build a registered model.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_models` (``"causal_cnn"``, ``"fcn"``, ``"resnet"``, ``"lstm"``).
+    n_channels, n_classes : int
+        Input channels and output classes.
+    seed : int, optional
+        Seed for the initial weights (the global torch generator is left untouched).
+    **hyper
+        The architecture's own hyperparameters (see each class).
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = build("fcn", n_channels=3, n_classes=2)
+    >>> model(torch.zeros(4, 3, 50)).shape
+    torch.Size([4, 2])
+    """
+    check_choice("model", name, available_models())
+    if int(n_channels) < 1 or int(n_classes) < 2:
+        raise TsExplainError(
+            f"a classifier needs n_channels >= 1 and n_classes >= 2, got {n_channels} and {n_classes}"
+        )
+    try:
+        with seeded(seed):
+            return _MODELS[name](n_channels=int(n_channels), n_classes=int(n_classes), **hyper)
+    except TypeError as exc:
+        raise TsExplainError(f"bad hyperparameters for model {name!r}: {exc}") from None

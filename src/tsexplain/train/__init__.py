@@ -1,0 +1,17 @@
+"""Training loop, checkpoints, predictions and classifier metrics."""
+
+from tsexplain.train.checkpoint import load_model, save_model
+from tsexplain.train.loop import FitResult, fit
+from tsexplain.train.metrics import classification_report
+from tsexplain.train.predict import predict, predict_logits, predict_proba
+
+__all__ = [
+    "FitResult",
+    "classification_report",
+    "fit",
+    "load_model",
+    "predict",
+    "predict_logits",
+    "predict_proba",
+    "save_model",
+]
