@@ -3,20 +3,36 @@
 Shapes follow one vocabulary: ``X`` is ``(n_cases, n_channels, n_timepoints)`` float32.
 """
 
+from tsexplain.data.archive import fetch_archive, load_archive
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.io import encode_labels, load, readers, register_reader
 from tsexplain.data.padding import pad_series, real_mask, repad, unpad
+from tsexplain.data.preprocess import (
+    balanced_sampler,
+    class_weights,
+    sampling_weights,
+    znormalise,
+)
+from tsexplain.data.readers.wfdb_beats import AAMI_CLASSES, read_wfdb_beats
 from tsexplain.data.synthetic import make_sensor_failure
 
 __all__ = [
+    "AAMI_CLASSES",
     "Dataset",
+    "balanced_sampler",
+    "class_weights",
     "encode_labels",
+    "fetch_archive",
     "load",
+    "load_archive",
     "make_sensor_failure",
     "pad_series",
+    "read_wfdb_beats",
     "readers",
     "real_mask",
     "register_reader",
     "repad",
+    "sampling_weights",
     "unpad",
+    "znormalise",
 ]

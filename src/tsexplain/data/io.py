@@ -12,7 +12,7 @@ import numpy as np
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 
-__all__ = ["encode_labels", "load", "register_reader", "readers"]
+__all__ = ["encode_labels", "load", "readers", "register_reader"]
 
 Reader = Callable[..., Dataset]
 _READERS: dict[str, Reader] = {}
@@ -84,3 +84,8 @@ def load(path: str | os.PathLike[str], **options: Any) -> Dataset:
         known = ", ".join(sorted(_READERS))
         raise TsExplainError(f"{p}: cannot tell the format; supported suffixes: {known}")
     return _READERS[suffix](p, **options)
+
+
+# The format readers register themselves on import; imported last because they use the
+# helpers above.
+from tsexplain.data import readers as _readers  # noqa: E402, F401
