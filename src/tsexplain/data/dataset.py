@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -244,7 +245,7 @@ class Dataset:
         """Read a data set written by :meth:`save` (or any ``.npz`` with ``X`` and ``y``)."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
                 files = set(npz.files)
                 if "X" not in files or "y" not in files:
                     raise TsExplainError(
@@ -268,7 +269,7 @@ class Dataset:
             raise TsExplainError(f"{path}: {exc}") from None
         except FileNotFoundError:
             raise TsExplainError(f"{path}: no such file") from None
-        except (OSError, ValueError, EOFError, KeyError) as exc:
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
             raise TsExplainError(
                 f"{path}: not a readable .npz data set ({type(exc).__name__}: {exc})"
             ) from None

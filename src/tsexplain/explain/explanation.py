@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ class Explanation:
         """Read an explanation written by :meth:`save`."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
                 header = json.loads(str(npz["header"]))
                 if header.get("format") != _FORMAT:
                     raise KeyError("format")
@@ -110,7 +111,7 @@ class Explanation:
                 )
         except FileNotFoundError:
             raise TsExplainError(f"{path}: no such file") from None
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise TsExplainError(
                 f"{path}: not an explanation file written by tsexplain ({type(exc).__name__}: {exc})"
             ) from None

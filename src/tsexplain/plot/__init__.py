@@ -1,0 +1,12 @@
+"""Matplotlib figures. Every function takes ``ax=None`` and returns the figure; none shows it."""
+
+from tsexplain.plot.series import plot_attribution, shade_regions
+from tsexplain.plot.training import plot_class_histogram, plot_confusion_matrix, plot_training_curves
+
+__all__ = [
+    "plot_attribution",
+    "plot_class_histogram",
+    "plot_confusion_matrix",
+    "plot_training_curves",
+    "shade_regions",
+]

@@ -1,0 +1,78 @@
+"""Figures about the data and the classifier: class histogram, confusion matrix, training curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
+from sklearn.metrics import ConfusionMatrixDisplay
+
+__all__ = ["plot_class_histogram", "plot_confusion_matrix", "plot_training_curves"]
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | SubFigure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_class_histogram(
+    y: np.ndarray, classes: Sequence[str], *, title: str | None = "Cases per class", ax: Axes | None = None
+) -> Figure | SubFigure:
+    """Bar chart of cases per class, with counts on the bars."""
+    fig, ax = _axes(ax, (5, 3.2))
+    counts = np.bincount(np.asarray(y), minlength=len(classes))
+    bars = ax.bar(range(len(classes)), counts, color="tab:blue")
+    ax.bar_label(bars)
+    ax.set_xticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_ylabel("cases")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    classes: Sequence[str],
+    *,
+    normalize: str | None = None,
+    title: str | None = "Confusion matrix",
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
+    """Confusion matrix (rows: true class, columns: predicted); ``normalize`` as scikit-learn's
+    (``None``, ``"true"``, ``"pred"``, ``"all"``)."""
+    fig, ax = _axes(ax, (4.2, 3.8))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=list(range(len(classes))), display_labels=[str(c) for c in classes],
+        normalize=normalize, ax=ax, colorbar=False, cmap="Blues",
+    )
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_training_curves(
+    history: Sequence[dict[str, float]], *, ax: Axes | Sequence[Axes] | None = None
+) -> Figure | SubFigure:
+    """Loss and accuracy per epoch, training and validation."""
+    if ax is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    else:
+        axes = list(ax) if not isinstance(ax, Axes) else [ax]
+        if len(axes) != 2:
+            raise ValueError("plot_training_curves needs two axes (loss, accuracy)")
+        fig = axes[0].figure  # type: ignore[assignment]
+    epochs = [h["epoch"] for h in history]
+    for axc, key in zip(axes, ("loss", "accuracy"), strict=True):
+        axc.plot(epochs, [h[key] for h in history], "o-", label="train", ms=3)
+        if history and f"val_{key}" in history[0]:
+            axc.plot(epochs, [h[f"val_{key}"] for h in history], "o-", label="validation", ms=3)
+        axc.set_xlabel("epoch")
+        axc.set_ylabel(key)
+        axc.legend(frameon=False)
+    return fig

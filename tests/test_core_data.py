@@ -1,0 +1,135 @@
+"""Dataset, padding helpers and the sensor-failure generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tsexplain as tx
+from tsexplain.data import Dataset, pad_series, real_mask, repad, unpad
+from tsexplain.errors import TsExplainError
+
+
+def test_generator_is_seeded_and_marks_exactly_the_patch():
+    a = tx.data.make_sensor_failure(200, seed=7)
+    b = tx.data.make_sensor_failure(200, seed=7)
+    c = tx.data.make_sensor_failure(200, seed=8)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.mask, b.mask)
+    assert not np.array_equal(a.X, c.X)
+    assert a.classes == ("Normal", "Sensor Failure")
+    assert int(a.y.sum()) == 20  # 10% of 200
+    patches = a.meta["patches"]
+    assert len(patches) == 20
+    for p in patches:
+        i = p["case"]
+        steps = a.mask[i].any(axis=0)
+        # left padding: real steps start at T - length
+        offset = a.n_timepoints - a.lengths[i]
+        expected = np.zeros(a.n_timepoints, bool)
+        expected[offset + p["start"] : offset + p["start"] + p["duration"]] = True
+        assert np.array_equal(steps, expected)
+        assert 4 <= p["duration"] <= 20 and 0.25 <= abs(p["height"]) <= 2.0
+        assert a.mask[i].any(axis=1).sum() == 1  # one failing channel
+    assert not a.mask[a.y == 0].any()
+    assert (a.lengths >= 80).all() and (a.lengths <= 120).all()
+    assert not a.X[~a.real_mask()[:, None, :].repeat(3, 1)].any()  # pad holds zeros
+
+
+def test_generator_height_and_patch_are_additive():
+    kw = dict(n_cases=30, failure_fraction=0.5, seed=1, padding="right")
+    with_f = tx.data.make_sensor_failure(**kw)
+    for p in with_f.meta["patches"]:
+        i, ch = p["case"], p["channels"][0]
+        seg = with_f.X[i, ch, p["start"] : p["start"] + p["duration"]]
+        before = with_f.X[i, ch, p["start"] - 1] if p["start"] > 0 else None
+        assert seg.shape[0] == p["duration"]
+        if before is not None:
+            # the jump into the patch carries the patch height (plus a small signal step)
+            assert abs((seg[0] - before) - p["height"]) < 0.5
+
+
+@pytest.mark.parametrize("bad", [dict(duration=(0, 3)), dict(min_length=10, max_length=8),
+                                 dict(failure_fraction=1.5), dict(padding="middle"),
+                                 dict(failure_channels=4)])
+def test_generator_rejects_bad_parameters(bad):
+    with pytest.raises(TsExplainError):
+        tx.data.make_sensor_failure(10, **bad)
+
+
+def test_padding_helpers_round_trip(rng):
+    series = [rng.normal(size=(2, n)).astype(np.float32) for n in (5, 3, 7)]
+    for side in ("left", "right"):
+        X, lengths = pad_series(series, padding=side)
+        assert X.shape == (3, 2, 7) and lengths.tolist() == [5, 3, 7]
+        for a, b in zip(unpad(X, lengths, side), series, strict=True):
+            assert np.array_equal(a, b)
+        other = "right" if side == "left" else "left"
+        moved = repad(X, lengths, side, other)
+        for a, b in zip(unpad(moved, lengths, other), series, strict=True):
+            assert np.array_equal(a, b)
+        t = repad(torch.from_numpy(X), torch.from_numpy(lengths), side, other)
+        assert np.array_equal(t.numpy(), moved)
+    m = real_mask(np.array([2, 3]), 4, "left")
+    assert m.tolist() == [[False, False, True, True], [False, True, True, True]]
+
+
+def test_dataset_validation_messages():
+    X = np.zeros((4, 2, 10), np.float32)
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(TsExplainError, match="n_cases, n_channels, n_timepoints"):
+        Dataset(np.zeros((2, 3, 4, 5)), np.array([0, 1]))
+    with pytest.raises(TsExplainError, match="empty"):
+        Dataset(np.zeros((0, 2, 10)), np.array([], dtype=int))
+    bad = X.copy()
+    bad[2, 1, 5] = np.nan
+    with pytest.raises(TsExplainError, match="case 2, channel 1, step 5"):
+        Dataset(bad, y)
+    inf_in_pad = X.copy()
+    inf_in_pad[0, 0, 0] = np.inf  # on a padded step: ignored and zeroed
+    ds = Dataset(inf_in_pad, y, lengths=np.array([5, 10, 10, 10]), padding="left")
+    assert ds.X[0, 0, 0] == 0
+    with pytest.raises(TsExplainError, match="lengths"):
+        Dataset(X, y, lengths=np.array([11, 1, 1, 1]))
+    with pytest.raises(TsExplainError, match="labels must lie"):
+        Dataset(X, np.array([0, 1, 2, 5]), classes=("a", "b"))
+    with pytest.raises(TsExplainError, match="mask"):
+        Dataset(X, y, mask=np.zeros((4, 2, 9), bool))
+    with pytest.raises(TsExplainError, match="integer class indices"):
+        Dataset(X, np.array(["a", "b", "a", "b"]))
+
+
+def test_split_is_stratified_and_seeded(small_ds):
+    a1, b1 = small_ds.split(0.75, seed=1)
+    a2, b2 = small_ds.split(0.75, seed=1)
+    assert np.array_equal(a1.X, a2.X) and np.array_equal(b1.y, b2.y)
+    assert a1.n_cases + b1.n_cases == small_ds.n_cases
+    assert np.array_equal(a1.class_counts() + b1.class_counts(), small_ds.class_counts())
+    assert b1.class_counts()[1] == 3  # 20% of the 15 held out
+    with pytest.raises(TsExplainError, match="fraction"):
+        small_ds.split(1.0)
+
+
+def test_npz_round_trip_and_corrupt_file(tmp_path, small_ds):
+    path = small_ds.save(tmp_path / "d.npz")
+    back = tx.data.load(path)
+    for key in ("X", "y", "lengths", "mask"):
+        assert np.array_equal(getattr(back, key), getattr(small_ds, key))
+    assert back.padding == "left" and back.classes == small_ds.classes
+    assert back.channel_names == small_ds.channel_names and back.meta == small_ds.meta
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(TsExplainError, match="broken.npz"):
+        tx.data.load(broken)
+    with pytest.raises(TsExplainError, match="no such file"):
+        tx.data.load(tmp_path / "missing.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.npz", "d.npz"]  # no temp files left
+
+
+def test_with_padding_moves_mask_too(small_ds):
+    right = small_ds.with_padding("right")
+    assert right.padding == "right"
+    for i in range(small_ds.n_cases):
+        n = small_ds.lengths[i]
+        assert np.array_equal(right.X[i, :, :n], small_ds.X[i, :, -n:])
+        assert np.array_equal(right.mask[i, :, :n], small_ds.mask[i, :, -n:])

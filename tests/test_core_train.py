@@ -1,0 +1,93 @@
+"""Training loop, predictions and classifier metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tsexplain as tx
+from tsexplain.errors import TsExplainError
+
+
+@pytest.fixture(scope="module")
+def tiny_split():
+    ds = tx.data.make_sensor_failure(120, min_length=30, max_length=40, failure_fraction=0.3, seed=4)
+    return ds.split(0.8, seed=0)
+
+
+def _train(split, **kw):
+    tr, va = split
+    model = tx.models.build("causal_cnn", 3, 2, seed=0, filters=(8, 8))
+    res = tx.fit(model, tr, va, epochs=3, batch_size=16, seed=5, progress=False, **kw)
+    return model, res
+
+
+def test_same_seed_same_weights_and_history(tiny_split):
+    m1, r1 = _train(tiny_split)
+    m2, r2 = _train(tiny_split)
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]  # noqa: E731
+    assert strip(r1.history) == strip(r2.history)
+    assert len(r1.history) == 3 and {"loss", "val_loss", "val_accuracy"} <= set(r1.history[0])
+    assert m1.meta["classes"] == ["Normal", "Sensor Failure"] and m1.meta["padding"] == "left"
+
+
+def test_best_weights_are_restored(tiny_split):
+    model, res = _train(tiny_split)
+    _, va = tiny_split
+    best = res.history[res.best_epoch - 1]
+    proba = tx.predict_proba(model, va)
+    loss = float(torch.nn.functional.cross_entropy(torch.log(torch.from_numpy(proba)), torch.from_numpy(va.y)))
+    assert loss == pytest.approx(best["val_loss"], rel=1e-4)
+    assert best["val_loss"] == min(r["val_loss"] for r in res.history)
+
+
+def test_early_stopping_stops(tiny_split):
+    tr, va = tiny_split
+    model = tx.models.build("causal_cnn", 3, 2, seed=0, filters=(4, 4))
+    res = tx.fit(model, tr, va, epochs=50, lr=0.0, patience=2, seed=0, progress=False)
+    assert res.stopped_early and len(res.history) == 3  # lr 0: never improves after epoch 1
+
+
+def test_predict_proba_on_arrays_and_datasets(tiny_split):
+    model, _ = _train(tiny_split)
+    _, va = tiny_split
+    p_ds = tx.predict_proba(model, va)
+    p_arr = tx.predict_proba(model, va.X, lengths=va.lengths, padding=va.padding)
+    assert p_ds.shape == (va.n_cases, 2)
+    np.testing.assert_allclose(p_ds.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(p_ds, p_arr)
+    with pytest.raises(TsExplainError, match="model expects 3"):
+        tx.predict_proba(model, va.X[:, :2])
+    with pytest.raises(TsExplainError, match="NaN"):
+        bad = va.X.copy()
+        bad[0, 0, -1] = np.nan
+        tx.predict_proba(model, bad, lengths=va.lengths, padding="left")
+
+
+def test_fit_rejects_bad_input(tiny_split):
+    tr, va = tiny_split
+    model = tx.models.build("causal_cnn", 3, 2)
+    one_class = tr.subset(np.flatnonzero(tr.y == 0))
+    with pytest.raises(TsExplainError, match="single class"):
+        tx.fit(model, one_class, epochs=1, progress=False)
+    with pytest.raises(TsExplainError, match="needs validation data"):
+        tx.fit(model, tr, patience=3, progress=False)
+    with pytest.raises(TsExplainError, match="unknown scheduler"):
+        tx.fit(model, tr, scheduler="warp", progress=False)
+    two_ch = tx.data.Dataset(tr.X[:, :2], tr.y)
+    with pytest.raises(TsExplainError, match="2 channel"):
+        tx.fit(model, two_ch, progress=False)
+
+
+def test_classification_report_matches_hand_counts():
+    y = np.array([0, 0, 1, 1, 1, 2])
+    p = np.array([0, 1, 1, 1, 0, 0])
+    rep = tx.classification_report(y, p, ["a", "b", "c"])
+    assert rep["accuracy"] == pytest.approx(3 / 6)
+    assert rep["confusion_matrix"] == [[1, 1, 0], [1, 2, 0], [1, 0, 0]]
+    assert rep["per_class"]["b"]["precision"] == pytest.approx(2 / 3)
+    assert rep["per_class"]["b"]["recall"] == pytest.approx(2 / 3)
+    assert rep["per_class"]["c"]["f1"] == 0.0 and rep["per_class"]["c"]["support"] == 1
