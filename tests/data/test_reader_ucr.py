@@ -140,5 +140,5 @@ def test_unknown_suffix_and_directory(tmp_path: Path) -> None:
     with pytest.raises(TsExplainError, match=r"no such file"):
         td.load(tmp_path / "missing.tsv")
     assert {".tsv", ".txt", ".ts", ".arff", ".csv", ".parquet", ".npy", ".npz", ".hea"} <= set(
-        td.readers()
+        td.available_readers()
     )

@@ -5,7 +5,7 @@ Shapes follow one vocabulary: ``X`` is ``(n_cases, n_channels, n_timepoints)`` f
 
 from tsexplain.data.archive import fetch_archive, load_archive
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import encode_labels, load, readers, register_reader
+from tsexplain.data.io import available_readers, encode_labels, load, register_reader
 from tsexplain.data.padding import pad_series, real_mask, repad, unpad
 from tsexplain.data.preprocess import (
     balanced_sampler,
@@ -28,7 +28,7 @@ __all__ = [
     "make_sensor_failure",
     "pad_series",
     "read_wfdb_beats",
-    "readers",
+    "available_readers",
     "real_mask",
     "register_reader",
     "repad",

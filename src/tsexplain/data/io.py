@@ -12,7 +12,7 @@ import numpy as np
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 
-__all__ = ["encode_labels", "load", "readers", "register_reader"]
+__all__ = ["encode_labels", "load", "available_readers", "register_reader"]
 
 Reader = Callable[..., Dataset]
 _READERS: dict[str, Reader] = {}
@@ -29,7 +29,7 @@ def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
     return deco
 
 
-def readers() -> dict[str, Reader]:
+def available_readers() -> dict[str, Reader]:
     """The registered readers by suffix."""
     return dict(_READERS)
 
@@ -68,7 +68,7 @@ def load(path: str | os.PathLike[str], **options: Any) -> Dataset:
     Parameters
     ----------
     path : str or path-like
-        The file. See :func:`readers` for the suffixes understood.
+        The file. See :func:`available_readers` for the suffixes understood.
     **options
         Passed to the reader (e.g. ``label_column=`` for CSV files).
 

@@ -117,6 +117,16 @@ class GradCAM(GradientMethod):
     def from_pass(self, p: GradientPass) -> torch.Tensor:
         cam = self.layer_map(p)
         n, c, t = p.x.shape
+        if p.lengths is not None and cam.shape[-1] == t:
+            # Hold each case's edge value over its pad, as the map of the unpadded series is
+            # held beyond its last feature centre, so padding never shifts the real steps' map.
+            steps = torch.arange(t, device=cam.device)[None, :]
+            lengths = p.lengths.to(cam.device)[:, None]
+            if p.padding == "left":
+                idx = torch.maximum(steps, t - lengths)
+            else:
+                idx = torch.minimum(steps, lengths - 1)
+            cam = cam.gather(1, idx)
         geometry, _ = self.geometry(t, c)
         mapped = map_to_input(cam, geometry, t)
         return mapped[:, None, :].expand(n, c, t).contiguous()

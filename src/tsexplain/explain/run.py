@@ -10,11 +10,32 @@ import torch
 from torch import nn
 
 from tsexplain.data.padding import real_mask
+from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import explaining, gradient_pass
 from tsexplain.explain.base import GradientMethod, Method, _device_of, resolve_targets
 from tsexplain.train.batches import SeriesBatch
 
 __all__ = ["run_methods"]
+
+
+def _n_classes(model: Any, batch: SeriesBatch) -> int:
+    """The model's class count: its ``n_classes`` attribute, else the width of its output."""
+    n = getattr(model, "n_classes", None)
+    if n is not None:
+        return int(n)
+    x = torch.from_numpy(batch.X[:1]).to(_device_of(model))
+    with torch.no_grad():
+        if isinstance(model, nn.Module):
+            with explaining(model):
+                out = model(x)
+        else:
+            out = torch.as_tensor(np.asarray(model(x.cpu().numpy())))
+    if out.dim() != 2:
+        raise TsExplainError(
+            f"the model must map (n_cases, n_channels, n_timepoints) to (n_cases, n_classes), "
+            f"got output shape {tuple(out.shape)}"
+        )
+    return int(out.shape[1])
 
 
 def run_methods(
@@ -31,7 +52,7 @@ def run_methods(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    n_classes = methods[0].n_classes()
+    n_classes = _n_classes(model, batch)
     targets = resolve_targets(target, batch, n_classes)
     device = _device_of(model)
     shared = [m for m in methods if isinstance(m, GradientMethod)] if isinstance(model, nn.Module) else []
