@@ -12,10 +12,10 @@ median of ``--repeat`` runs after a warm-up, in one process. Data: FordA's test 
 from __future__ import annotations
 
 import argparse
-import warnings
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,6 +83,7 @@ def main() -> int:
                     for s in range(0, n, bs):
                         model(xt[s : s + bs])
             sync()
+
         return run
 
     try:
@@ -93,7 +94,9 @@ def main() -> int:
     floor = timed(forward_backward, args.repeat)
     rows: list[tuple[str, float, float, float | None]] = []
 
-    def captum_time(make: Callable[[], Callable[[torch.Tensor, torch.Tensor], object]]) -> float | None:
+    def captum_time(
+        make: Callable[[], Callable[[torch.Tensor, torch.Tensor], object]],
+    ) -> float | None:
         if ca is None:
             return None
         attr = make()
@@ -104,6 +107,7 @@ def main() -> int:
             for s in range(0, n, bs):
                 attr(xt[s : s + bs], target[s : s + bs])
             sync()
+
         return timed(run, args.repeat)
 
     grad_trio = [m for m in ("saliency", "input_x_gradient", "gradcam") if m in methods]
@@ -114,36 +118,69 @@ def main() -> int:
             layer = dict(model.named_modules())[model.cam_layer]
 
             def trio() -> Callable[[torch.Tensor, torch.Tensor], object]:
-                sal, ixg, gc = ca.Saliency(model), ca.InputXGradient(model), ca.LayerGradCam(model, layer)
+                sal, ixg, gc = (
+                    ca.Saliency(model),
+                    ca.InputXGradient(model),
+                    ca.LayerGradCam(model, layer),
+                )
 
                 def f(x: torch.Tensor, tg: torch.Tensor) -> object:
-                    return (sal.attribute(x, target=tg, abs=True), ixg.attribute(x, target=tg),
-                            gc.attribute(x, target=tg))
+                    return (
+                        sal.attribute(x, target=tg, abs=True),
+                        ixg.attribute(x, target=tg),
+                        gc.attribute(x, target=tg),
+                    )
+
                 return f
+
             theirs = captum_time(trio)
         rows.append((" + ".join(grad_trio) + " (one shared pass)", floor, ours, theirs))
 
     if "integrated_gradients" in methods:
         m = args.ig_steps
-        ours = timed(lambda: tx.explain(model, X, method="integrated_gradients", n_steps=m, batch_size=bs), args.repeat)
-        theirs = captum_time(lambda: (lambda x, tg, ig=ca.IntegratedGradients(model): ig.attribute(
-            x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=bs * 4)))
+        ours = timed(
+            lambda: tx.explain(model, X, method="integrated_gradients", n_steps=m, batch_size=bs),
+            args.repeat,
+        )
+        theirs = captum_time(
+            lambda: (
+                lambda x, tg, ig=ca.IntegratedGradients(model): ig.attribute(  # noqa: B008
+                    x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=bs * 4
+                )
+            )
+        )
         rows.append((f"integrated_gradients, {m} steps", m * floor, ours, theirs))
 
     if "occlusion" in methods:
         w = args.window
         n_windows = (t - w) // w + 1
         f_floor = timed(forward_only(n_windows), args.repeat)
-        ours = timed(lambda: tx.explain(model, X, method="occlusion", window=w, stride=w, batch_size=bs), args.repeat)
-        theirs = captum_time(lambda: (lambda x, tg, oc=ca.Occlusion(model): oc.attribute(
-            x, target=tg, sliding_window_shapes=(1, w), strides=(1, w), baselines=0.0,
-            perturbations_per_eval=16)))
+        ours = timed(
+            lambda: tx.explain(model, X, method="occlusion", window=w, stride=w, batch_size=bs),
+            args.repeat,
+        )
+        theirs = captum_time(
+            lambda: (
+                lambda x, tg, oc=ca.Occlusion(model): oc.attribute(  # noqa: B008
+                    x,
+                    target=tg,
+                    sliding_window_shapes=(1, w),
+                    strides=(1, w),
+                    baselines=0.0,
+                    perturbations_per_eval=16,
+                )
+            )
+        )
         rows.append((f"occlusion, window {w}, {n_windows} windows", f_floor, ours, theirs))
 
-    print(f"tsexplain {tx.__version__}, torch {torch.__version__}, device {dev}, "
-          f"threads {torch.get_num_threads()}; FCN on {n} x {c} x {t} "
-          f"({'FordA test' if FORDA.exists() and t == 500 else 'random'}), micro-batch {bs}")
-    print(f"{'work':<58}{'floor s':>9}{'ours s':>9}{'ours/floor':>12}{'captum s':>10}{'captum/ours':>13}")
+    print(
+        f"tsexplain {tx.__version__}, torch {torch.__version__}, device {dev}, "
+        f"threads {torch.get_num_threads()}; FCN on {n} x {c} x {t} "
+        f"({'FordA test' if FORDA.exists() and t == 500 else 'random'}), micro-batch {bs}"
+    )
+    print(
+        f"{'work':<58}{'floor s':>9}{'ours s':>9}{'ours/floor':>12}{'captum s':>10}{'captum/ours':>13}"
+    )
     for name, fl, ours, theirs in rows:
         cap = "-" if theirs is None else f"{theirs:.3f}"
         ratio = "-" if theirs is None else f"{theirs / ours:.2f}"

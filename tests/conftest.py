@@ -10,7 +10,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-import tsexplain as tx  # noqa: E402
+import tsexplain as tx
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -32,7 +32,16 @@ def demo_run() -> dict:
     ds = tx.data.make_sensor_failure(cfg.n_cases, padding=cfg.padding, seed=cfg.seed)
     train, val = ds.split(1 - cfg.val_fraction, seed=cfg.seed)
     model = tx.models.build(cfg.model, ds.n_channels, ds.n_classes, seed=cfg.seed)
-    result = tx.fit(model, train, val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, progress=False)
+    result = tx.fit(
+        model,
+        train,
+        val,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        seed=cfg.seed,
+        progress=False,
+    )
     return {"model": model, "train": train, "val": val, "result": result}
 
 

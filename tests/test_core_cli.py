@@ -28,7 +28,9 @@ def _one_line_error(result, *needles):
 
 def test_demo_small_run_writes_everything(runner, tmp_path):
     out = tmp_path / "demo"
-    res = runner.invoke(cli, ["demo", "--out", str(out), "--n-cases", "200", "--epochs", "2", "--seed", "1"])
+    res = runner.invoke(
+        cli, ["demo", "--out", str(out), "--n-cases", "200", "--epochs", "2", "--seed", "1"]
+    )
     assert res.exit_code == 0, res.output
     assert "confusion matrix" in res.output and "Sensor Failure" in res.output
     metrics = json.loads((out / "metrics.json").read_text())
@@ -42,12 +44,42 @@ def test_demo_small_run_writes_everything(runner, tmp_path):
 
 
 def test_train_then_explain(runner, tmp_path):
-    ds = tx.data.make_sensor_failure(80, min_length=30, max_length=40, failure_fraction=0.25, seed=2)
+    ds = tx.data.make_sensor_failure(
+        80, min_length=30, max_length=40, failure_fraction=0.25, seed=2
+    )
     data = ds.save(tmp_path / "d.npz")
-    res = runner.invoke(cli, ["train", "--data", str(data), "--model", "causal_cnn", "--out", str(tmp_path / "run"), "--epochs", "2"])
+    res = runner.invoke(
+        cli,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--model",
+            "causal_cnn",
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "run" / "model" / "config.json").exists()
-    res = runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(data), "--method", "gradcam", "--out", str(tmp_path / "g.npz"), "--figures", "1"])
+    res = runner.invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            str(tmp_path / "run"),
+            "--data",
+            str(data),
+            "--method",
+            "gradcam",
+            "--out",
+            str(tmp_path / "g.npz"),
+            "--figures",
+            "1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     ex = tx.Explanation.load(tmp_path / "g.npz")
     assert ex.attributions.shape == ds.X.shape and (tmp_path / "gradcam_case0.png").exists()
@@ -57,21 +89,76 @@ def test_train_then_explain(runner, tmp_path):
 
 
 def test_bad_inputs_end_in_one_line_and_exit_2(runner, tmp_path):
-    ds = tx.data.make_sensor_failure(40, min_length=30, max_length=40, failure_fraction=0.25, seed=2)
+    ds = tx.data.make_sensor_failure(
+        40, min_length=30, max_length=40, failure_fraction=0.25, seed=2
+    )
     data = ds.save(tmp_path / "d.npz")
-    _one_line_error(runner.invoke(cli, ["train", "--data", str(tmp_path / "nope.npz"), "--out", str(tmp_path / "o")]), "no such file")
-    _one_line_error(runner.invoke(cli, ["train", "--data", str(data), "--model", "gpt", "--out", str(tmp_path / "o")]), "unknown model 'gpt'")
+    _one_line_error(
+        runner.invoke(
+            cli, ["train", "--data", str(tmp_path / "nope.npz"), "--out", str(tmp_path / "o")]
+        ),
+        "no such file",
+    )
+    _one_line_error(
+        runner.invoke(
+            cli, ["train", "--data", str(data), "--model", "gpt", "--out", str(tmp_path / "o")]
+        ),
+        "unknown model 'gpt'",
+    )
     corrupt = tmp_path / "c.npz"
     corrupt.write_bytes(b"PK\x03\x04garbage")
-    _one_line_error(runner.invoke(cli, ["train", "--data", str(corrupt), "--out", str(tmp_path / "o")]), "c.npz")
+    _one_line_error(
+        runner.invoke(cli, ["train", "--data", str(corrupt), "--out", str(tmp_path / "o")]), "c.npz"
+    )
     assert not (tmp_path / "o").exists()
-    res = runner.invoke(cli, ["train", "--data", str(data), "--model", "causal_cnn", "--out", str(tmp_path / "run"), "--epochs", "1"])
+    res = runner.invoke(
+        cli,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--model",
+            "causal_cnn",
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "1",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    _one_line_error(runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(data), "--method", "nosuch", "--out", str(tmp_path / "e.npz")]), "unknown explanation method")
-    _one_line_error(runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(data), "--target", "9"]), "out of range")
-    _one_line_error(runner.invoke(cli, ["explain", "--model", str(tmp_path / "missing"), "--data", str(data)]), "not a tsexplain model directory")
+    _one_line_error(
+        runner.invoke(
+            cli,
+            [
+                "explain",
+                "--model",
+                str(tmp_path / "run"),
+                "--data",
+                str(data),
+                "--method",
+                "nosuch",
+                "--out",
+                str(tmp_path / "e.npz"),
+            ],
+        ),
+        "unknown explanation method",
+    )
+    _one_line_error(
+        runner.invoke(
+            cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(data), "--target", "9"]
+        ),
+        "out of range",
+    )
+    _one_line_error(
+        runner.invoke(cli, ["explain", "--model", str(tmp_path / "missing"), "--data", str(data)]),
+        "not a tsexplain model directory",
+    )
     two = tx.data.Dataset(ds.X[:, :2], ds.y).save(tmp_path / "two.npz")
-    _one_line_error(runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(two)]), "2 channel(s)", "expects 3")
+    _one_line_error(
+        runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(two)]),
+        "2 channel(s)",
+        "expects 3",
+    )
     assert not (tmp_path / "e.npz").exists() and not (tmp_path / "explanations").exists()
 
 
@@ -80,4 +167,6 @@ def test_methods_and_models_listings(runner):
     assert res.exit_code == 0 and "gradcam" in res.output
     res = runner.invoke(cli, ["models"])
     assert res.exit_code == 0
-    assert {line.split()[0] for line in res.output.splitlines()} == set(tx.models.available_models())
+    assert {line.split()[0] for line in res.output.splitlines()} == set(
+        tx.models.available_models()
+    )

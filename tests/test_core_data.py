@@ -49,9 +49,16 @@ def test_generator_height_and_patch_are_additive():
             assert abs((seg[0] - before) - p["height"]) < 0.5
 
 
-@pytest.mark.parametrize("bad", [dict(duration=(0, 3)), dict(min_length=10, max_length=8),
-                                 dict(failure_fraction=1.5), dict(padding="middle"),
-                                 dict(failure_channels=4)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(duration=(0, 3)),
+        dict(min_length=10, max_length=8),
+        dict(failure_fraction=1.5),
+        dict(padding="middle"),
+        dict(failure_channels=4),
+    ],
+)
 def test_generator_rejects_bad_parameters(bad):
     with pytest.raises(TsExplainError):
         tx.data.make_sensor_failure(10, **bad)
@@ -123,7 +130,10 @@ def test_npz_round_trip_and_corrupt_file(tmp_path, small_ds):
         tx.data.load(broken)
     with pytest.raises(TsExplainError, match="no such file"):
         tx.data.load(tmp_path / "missing.npz")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.npz", "d.npz"]  # no temp files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "broken.npz",
+        "d.npz",
+    ]  # no temp files left
 
 
 def test_with_padding_moves_mask_too(small_ds):

@@ -89,12 +89,16 @@ def test_padding_never_changes_real_steps_and_gets_zero(small_ds):
     for i in (0, 5, 11):
         n = int(small_ds.lengths[i])
         alone = tx.explain(model, small_ds.X[i : i + 1, :, -n:], method="gradcam", target=1)
-        np.testing.assert_allclose(ex.attributions[i, :, -n:], alone.attributions[0], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            ex.attributions[i, :, -n:], alone.attributions[0], rtol=1e-5, atol=1e-7
+        )
     # the same cases right-padded give the same maps on their real steps
     right = tx.explain(model, small_ds.with_padding("right"), method="gradcam", target=1)
     for i in range(small_ds.n_cases):
         n = int(small_ds.lengths[i])
-        np.testing.assert_allclose(right.attributions[i, :, :n], ex.attributions[i, :, -n:], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            right.attributions[i, :, :n], ex.attributions[i, :, -n:], rtol=1e-5, atol=1e-7
+        )
 
 
 def test_hooks_mode_and_grad_flags_are_restored(small_ds):

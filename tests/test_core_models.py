@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
@@ -67,7 +66,11 @@ def test_one_training_step_changes_weights_and_lowers_loss(name):
     opt.step()
     with torch.no_grad():
         loss1 = torch.nn.functional.cross_entropy(model(x, lengths, ds.padding), y)
-    changed = [k for k, v in model.state_dict().items() if v.dtype.is_floating_point and not torch.equal(v, before[k])]
+    changed = [
+        k
+        for k, v in model.state_dict().items()
+        if v.dtype.is_floating_point and not torch.equal(v, before[k])
+    ]
     assert changed
     assert float(loss1) < float(loss0.detach())
 

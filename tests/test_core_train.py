@@ -12,7 +12,9 @@ from tsexplain.errors import TsExplainError
 
 @pytest.fixture(scope="module")
 def tiny_split():
-    ds = tx.data.make_sensor_failure(120, min_length=30, max_length=40, failure_fraction=0.3, seed=4)
+    ds = tx.data.make_sensor_failure(
+        120, min_length=30, max_length=40, failure_fraction=0.3, seed=4
+    )
     return ds.split(0.8, seed=0)
 
 
@@ -39,7 +41,11 @@ def test_best_weights_are_restored(tiny_split):
     _, va = tiny_split
     best = res.history[res.best_epoch - 1]
     proba = tx.predict_proba(model, va)
-    loss = float(torch.nn.functional.cross_entropy(torch.log(torch.from_numpy(proba)), torch.from_numpy(va.y)))
+    loss = float(
+        torch.nn.functional.cross_entropy(
+            torch.log(torch.from_numpy(proba)), torch.from_numpy(va.y)
+        )
+    )
     assert loss == pytest.approx(best["val_loss"], rel=1e-4)
     assert best["val_loss"] == min(r["val_loss"] for r in res.history)
 
@@ -68,7 +74,7 @@ def test_predict_proba_on_arrays_and_datasets(tiny_split):
 
 
 def test_fit_rejects_bad_input(tiny_split):
-    tr, va = tiny_split
+    tr, _ = tiny_split
     model = tx.models.build("causal_cnn", 3, 2)
     one_class = tr.subset(np.flatnonzero(tr.y == 0))
     with pytest.raises(TsExplainError, match="single class"):

@@ -10,10 +10,10 @@ each decision.
 
 __version__ = "0.1.0"
 
-from tsexplain import data, explain as _explain_pkg, models, train  # noqa: E402
-from tsexplain.errors import TsExplainError  # noqa: E402
-from tsexplain.explain import Explanation, explain, explain_methods  # noqa: E402
-from tsexplain.train import (  # noqa: E402
+from tsexplain import data, models, train
+from tsexplain.errors import TsExplainError
+from tsexplain.explain import Explanation, explain, explain_methods
+from tsexplain.train import (
     classification_report,
     fit,
     load_model,

@@ -55,7 +55,9 @@ def cli(verbose: int) -> None:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    click.echo(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   ({report['n_cases']} cases)")
+    click.echo(
+        f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   ({report['n_cases']} cases)"
+    )
     classes = report["classes"]
     width = max(len(c) for c in classes) + 2
     col = max(width, 8)
@@ -66,9 +68,27 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"), show_default=True, help="Output folder.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, split, weights and training.")
-@click.option("--n-cases", type=click.IntRange(min=20), default=1000, show_default=True, help="Series to generate.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for data, split, weights and training.",
+)
+@click.option(
+    "--n-cases",
+    type=click.IntRange(min=20),
+    default=1000,
+    show_default=True,
+    help="Series to generate.",
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
 def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     """The end-to-end sensor-failure study on built-in synthetic data."""
@@ -76,7 +96,9 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     from tsexplain.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(seed=seed, n_cases=n_cases, epochs=epochs)
-    click.echo(f"sensor-failure demo: {cfg.n_cases} series, model {cfg.model}, {cfg.epochs} epochs, seed {seed}")
+    click.echo(
+        f"sensor-failure demo: {cfg.n_cases} series, model {cfg.model}, {cfg.epochs} epochs, seed {seed}"
+    )
     with staged_output(out) as stage:
         summary = run_demo(stage, cfg)
     click.echo("validation:")
@@ -86,25 +108,62 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
         f"failures detected {g['detected_failures']}, missed {g['missed_failures']}; Grad-CAM mass inside "
         f"the true failure region (detected): "
         + ("n/a" if g["mass_inside_region_mean"] is None else f"{g['mass_inside_region_mean']:.3f}")
-        + ("" if g["region_share_of_steps_mean"] is None else f" (region covers {g['region_share_of_steps_mean']:.3f} of the steps)")
+        + (
+            ""
+            if g["region_share_of_steps_mean"] is None
+            else f" (region covers {g['region_share_of_steps_mean']:.3f} of the steps)"
+        )
     )
-    click.echo(f"wrote {out}/ (model, metrics.json, figures/) in {summary['seconds']['total']:.1f} s")
+    click.echo(
+        f"wrote {out}/ (model, metrics.json, figures/) in {summary['seconds']['total']:.1f} s"
+    )
 
 
 @cli.command()
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Training data file.")
-@click.option("--model", "model_name", default="fcn", show_default=True, help="Architecture (see `tsexplain models`).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder for the model.")
-@click.option("--val-data", type=click.Path(path_type=Path), help="Validation file (default: split off --val-fraction).")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Training data file.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    default="fcn",
+    show_default=True,
+    help="Architecture (see `tsexplain models`).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder for the model.",
+)
+@click.option(
+    "--val-data",
+    type=click.Path(path_type=Path),
+    help="Validation file (default: split off --val-fraction).",
+)
 @click.option("--val-fraction", type=float, default=0.1, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs).")
+@click.option(
+    "--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs)."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def train(
-    data_path: Path, model_name: str, out: Path, val_data: Path | None, val_fraction: float,
-    epochs: int, batch_size: int, lr: float, patience: int | None, seed: int,
+    data_path: Path,
+    model_name: str,
+    out: Path,
+    val_data: Path | None,
+    val_fraction: float,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    patience: int | None,
+    seed: int,
 ) -> None:
     """Train a classifier on a data file and save it."""
     import matplotlib
@@ -123,11 +182,15 @@ def train(
         tr, va = ds.split(1.0 - val_fraction, seed=seed)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed)
     click.echo(f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases}")
-    result = tx.fit(model, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed)
+    result = tx.fit(
+        model, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed
+    )
     report = tx.classification_report(va.y, tx.predict(model, va), va.classes)
     with staged_output(out) as stage:
         tx.save_model(model, stage / "model")
-        (stage / "metrics.json").write_text(json.dumps({"validation": report, "training": result.as_dict()}, indent=2))
+        (stage / "metrics.json").write_text(
+            json.dumps({"validation": report, "training": result.as_dict()}, indent=2)
+        )
         fig = plot_training_curves(result.history)
         fig.savefig(stage / "training_curves.png", dpi=110)
         plt.close(fig)  # type: ignore[arg-type]
@@ -146,17 +209,51 @@ def _target(value: str) -> Any:
     try:
         return int(value)
     except ValueError:
-        raise TsExplainError(f"--target must be 'predicted', 'true' or a class index, got {value!r}") from None
+        raise TsExplainError(
+            f"--target must be 'predicted', 'true' or a class index, got {value!r}"
+        ) from None
 
 
 @cli.command("explain")
-@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder.")
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file.")
-@click.option("--method", "methods", multiple=True, default=("gradcam",), show_default=True, help="Method name; repeat for several.")
-@click.option("--target", default="predicted", show_default=True, help="'predicted', 'true' or a class index.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("explanations"), show_default=True, help="Output .npz (one method) or folder.")
-@click.option("--figures", type=click.IntRange(min=0), default=0, show_default=True, help="Also draw the first N cases.")
-def explain_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], target: str, out: Path, figures: int) -> None:
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
+)
+@click.option(
+    "--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file."
+)
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    default=("gradcam",),
+    show_default=True,
+    help="Method name; repeat for several.",
+)
+@click.option(
+    "--target", default="predicted", show_default=True, help="'predicted', 'true' or a class index."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("explanations"),
+    show_default=True,
+    help="Output .npz (one method) or folder.",
+)
+@click.option(
+    "--figures",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also draw the first N cases.",
+)
+def explain_cmd(
+    model_path: Path,
+    data_path: Path,
+    methods: tuple[str, ...],
+    target: str,
+    out: Path,
+    figures: int,
+) -> None:
     """Explain a saved model's decisions on a data file."""
     import matplotlib
 
@@ -179,14 +276,20 @@ def explain_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], tar
             ex.save(stage / (out.name if single_file else f"{ex.method}.npz"))
             for i in range(min(figures, ds.n_cases)):
                 fig = plot_attribution(
-                    ds.X[i], ex.attributions[i], length=int(ds.lengths[i]), padding=ds.padding,
-                    mask=None if ds.mask is None else ds.mask[i], channel_names=ds.channel_names,
+                    ds.X[i],
+                    ex.attributions[i],
+                    length=int(ds.lengths[i]),
+                    padding=ds.padding,
+                    mask=None if ds.mask is None else ds.mask[i],
+                    channel_names=ds.channel_names,
                     title=f"{ex.method}: case {i}, predicted {ds.classes[int(ex.predicted[i])]}",
                 )
                 fig.savefig(stage / f"{ex.method}_case{i}.png", dpi=110)
                 plt.close(fig)
     acc = float((result[0].predicted == ds.y).mean())
-    click.echo(f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}")
+    click.echo(
+        f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}"
+    )
 
 
 @cli.command()

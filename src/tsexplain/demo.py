@@ -18,20 +18,20 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from tsexplain.data.dataset import Dataset  # noqa: E402
-from tsexplain.data.synthetic import make_sensor_failure  # noqa: E402
-from tsexplain.explain import Explanation, explain  # noqa: E402
-from tsexplain.models import build  # noqa: E402
-from tsexplain.plot import (  # noqa: E402
+from tsexplain.data.dataset import Dataset
+from tsexplain.data.synthetic import make_sensor_failure
+from tsexplain.explain import Explanation, explain
+from tsexplain.models import build
+from tsexplain.plot import (
     plot_attribution,
     plot_class_histogram,
     plot_confusion_matrix,
     plot_training_curves,
 )
-from tsexplain.train import classification_report, fit, save_model  # noqa: E402
+from tsexplain.train import classification_report, fit, save_model
 
 __all__ = ["DemoConfig", "mass_inside", "run_demo"]
 
@@ -53,7 +53,9 @@ class DemoConfig:
     seed: int = 0
 
 
-def mass_inside(attributions: np.ndarray, mask: np.ndarray, lengths: np.ndarray, padding: str) -> np.ndarray:
+def mass_inside(
+    attributions: np.ndarray, mask: np.ndarray, lengths: np.ndarray, padding: str
+) -> np.ndarray:
     """Per case, the share of ``|attribution|`` mass on time steps inside the true region.
 
     Channels are summed first (a time-resolved map is broadcast over channels), so the figure
@@ -74,15 +76,21 @@ def _figure(ds: Dataset, ex: Explanation, i: int, label: str, path: Path) -> Non
     pred = ds.classes[int(ex.predicted[i])]
     p = float(ex.probabilities[i, ex.predicted[i]])
     fig = plot_attribution(
-        ds.X[i], ex.attributions[i], length=int(ds.lengths[i]), padding=ds.padding,
-        mask=None if ds.mask is None else ds.mask[i], channel_names=ds.channel_names,
+        ds.X[i],
+        ex.attributions[i],
+        length=int(ds.lengths[i]),
+        padding=ds.padding,
+        mask=None if ds.mask is None else ds.mask[i],
+        channel_names=ds.channel_names,
         title=f"{label}: case {i}, true {true}, predicted {pred} (p={p:.2f}), Grad-CAM",
     )
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def run_demo(out: Path, config: DemoConfig | None = None, progress: bool | None = None) -> dict[str, Any]:
+def run_demo(
+    out: Path, config: DemoConfig | None = None, progress: bool | None = None
+) -> dict[str, Any]:
     """Run the study, writing everything into the folder ``out``; returns the summary."""
     cfg = config or DemoConfig()
     t0 = time.perf_counter()
@@ -90,8 +98,14 @@ def run_demo(out: Path, config: DemoConfig | None = None, progress: bool | None 
     train, val = ds.split(1.0 - cfg.val_fraction, seed=cfg.seed)
     model = build(cfg.model, ds.n_channels, ds.n_classes, seed=cfg.seed)
     run = fit(
-        model, train, val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-        seed=cfg.seed, progress=progress,
+        model,
+        train,
+        val,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        seed=cfg.seed,
+        progress=progress,
     )
     t_train = time.perf_counter() - t0
 
@@ -128,11 +142,13 @@ def run_demo(out: Path, config: DemoConfig | None = None, progress: bool | None 
         "config": cfg.__dict__,
         "validation": report,
         "gradcam": {
-            "detected_failures": int(len(detected)),
-            "missed_failures": int(len(missed)),
+            "detected_failures": len(detected),
+            "missed_failures": len(missed),
             "mass_inside_region_mean": float(np.nanmean(mass[detected])) if len(detected) else None,
             "mass_inside_region_per_case": {int(i): float(mass[i]) for i in detected},
-            "region_share_of_steps_mean": float(region_share[detected].mean()) if len(detected) else None,
+            "region_share_of_steps_mean": float(region_share[detected].mean())
+            if len(detected)
+            else None,
         },
         "training": run.as_dict(),
         "figures": written,

@@ -103,9 +103,10 @@ def check_lengths(lengths: Any, n_cases: int, n_timepoints: int) -> np.ndarray:
         raise TsExplainError(
             f"lengths must have shape ({n_cases},), one entry per case, got shape {arr.shape}"
         )
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise TsExplainError("lengths must be whole numbers of time steps")
+    if not np.issubdtype(arr.dtype, np.integer) and (
+        not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr))
+    ):
+        raise TsExplainError("lengths must be whole numbers of time steps")
     arr = arr.astype(np.int64)
     if arr.min() < 1 or arr.max() > n_timepoints:
         raise TsExplainError(

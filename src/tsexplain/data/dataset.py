@@ -103,20 +103,21 @@ class Dataset:
             else tuple(str(s) for s in self.channel_names)
         )
         if len(channel_names) != c:
-            raise TsExplainError(
-                f"channel_names has {len(channel_names)} names for {c} channel(s)"
-            )
+            raise TsExplainError(f"channel_names has {len(channel_names)} names for {c} channel(s)")
         mask = self.mask
         if mask is not None:
             mask = np.asarray(mask)
             if mask.shape != X.shape:
-                raise TsExplainError(
-                    f"mask must have the shape of X {X.shape}, got {mask.shape}"
-                )
+                raise TsExplainError(f"mask must have the shape of X {X.shape}, got {mask.shape}")
             mask = mask.astype(bool) & valid
         for key, value in (
-            ("X", X), ("y", y), ("lengths", lengths), ("padding", padding),
-            ("classes", classes), ("channel_names", channel_names), ("mask", mask),
+            ("X", X),
+            ("y", y),
+            ("lengths", lengths),
+            ("padding", padding),
+            ("classes", classes),
+            ("channel_names", channel_names),
+            ("mask", mask),
         ):
             object.__setattr__(self, key, value)
 
@@ -187,7 +188,9 @@ class Dataset:
             mask=mask,
         )
 
-    def split(self, fraction: float = 0.9, seed: int = 0, stratify: bool = True) -> tuple[Dataset, Dataset]:
+    def split(
+        self, fraction: float = 0.9, seed: int = 0, stratify: bool = True
+    ) -> tuple[Dataset, Dataset]:
         """Split into ``(first, second)`` with ``fraction`` of the cases in ``first``.
 
         Stratified by class (each class split in the same proportion) and fully determined by
@@ -196,7 +199,9 @@ class Dataset:
         from sklearn.model_selection import train_test_split
 
         if not 0.0 < fraction < 1.0:
-            raise TsExplainError(f"split fraction must lie strictly between 0 and 1, got {fraction}")
+            raise TsExplainError(
+                f"split fraction must lie strictly between 0 and 1, got {fraction}"
+            )
         counts = self.class_counts()
         strat = self.y if stratify and counts[counts > 0].min() >= 2 else None
         try:
@@ -204,7 +209,9 @@ class Dataset:
                 np.arange(self.n_cases), train_size=fraction, random_state=seed, stratify=strat
             )
         except ValueError as exc:
-            raise TsExplainError(f"cannot split {self.n_cases} cases at {fraction}: {exc}") from None
+            raise TsExplainError(
+                f"cannot split {self.n_cases} cases at {fraction}: {exc}"
+            ) from None
         return self.subset(np.sort(first)), self.subset(np.sort(second))
 
     # ------------------------------------------------------------------ storage

@@ -61,9 +61,7 @@ def pad_series(
     X = np.full((len(arrays), n_channels, T), fill, dtype=np.float32)
     for i, a in enumerate(arrays):
         if a.shape[0] != n_channels:
-            raise ValueError(
-                f"series {i} has {a.shape[0]} channels, series 0 has {n_channels}"
-            )
+            raise ValueError(f"series {i} has {a.shape[0]} channels, series 0 has {n_channels}")
         if padding == "left":
             X[i, :, T - a.shape[1] :] = a
         else:
@@ -92,7 +90,9 @@ def repad(X: ArrayT, lengths: ArrayT, source: str, target: str) -> ArrayT:
         steps = torch.arange(T, device=X.device)
         shift = (T - lengths).to(X.device)
         # right -> left: out[t] = in[t - shift]; left -> right: out[t] = in[t + shift]
-        idx = steps[None, :] - shift[:, None] if target == "left" else steps[None, :] + shift[:, None]
+        idx = (
+            steps[None, :] - shift[:, None] if target == "left" else steps[None, :] + shift[:, None]
+        )
         idx = idx.clamp(0, T - 1)
         shape = (X.shape[0],) + (1,) * (X.ndim - 2) + (T,)
         out = torch.gather(X, -1, idx.reshape(shape).expand_as(X))

@@ -107,7 +107,7 @@ def make_sensor_failure(
 
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length + 1, size=n_cases)
-    n_fail = int(round(n_cases * failure_fraction))
+    n_fail = round(n_cases * failure_fraction)
     failing = np.zeros(n_cases, dtype=bool)
     failing[rng.choice(n_cases, size=n_fail, replace=False)] = True
 
@@ -126,20 +126,34 @@ def make_sensor_failure(
             x[chans, start : start + d] += h
             m[chans, start : start + d] = True
             patches.append(
-                {"case": i, "start": start, "duration": d, "height": h,
-                 "channels": [int(c) for c in chans]}
+                {
+                    "case": i,
+                    "start": start,
+                    "duration": d,
+                    "height": h,
+                    "channels": [int(c) for c in chans],
+                }
             )
         series.append(x)
         masks.append(m)
 
     X, lens = pad_series(series, padding=padding, n_timepoints=max_length)
-    M, _ = pad_series([m.astype(np.float32) for m in masks], padding=padding, n_timepoints=max_length)
+    M, _ = pad_series(
+        [m.astype(np.float32) for m in masks], padding=padding, n_timepoints=max_length
+    )
     params = {
-        "generator": "make_sensor_failure", "n_cases": n_cases, "n_channels": n_channels,
-        "min_length": min_length, "max_length": max_length,
-        "failure_fraction": failure_fraction, "height": list(height),
-        "duration": [lo_d, hi_d], "failure_channels": failure_channels, "noise": noise,
-        "padding": padding, "seed": seed,
+        "generator": "make_sensor_failure",
+        "n_cases": n_cases,
+        "n_channels": n_channels,
+        "min_length": min_length,
+        "max_length": max_length,
+        "failure_fraction": failure_fraction,
+        "height": list(height),
+        "duration": [lo_d, hi_d],
+        "failure_channels": failure_channels,
+        "noise": noise,
+        "padding": padding,
+        "seed": seed,
     }
     return Dataset(
         X=X,

@@ -65,10 +65,9 @@ def temporal_layers(model: nn.Module) -> list[str]:
     for name, m in model.named_modules():
         if not name:
             continue
-        if isinstance(m, (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d, nn.RNNBase)):
-            names.append(name)
-        elif isinstance(model, SeriesClassifier) and (
-            name.startswith("blocks.") and name.count(".") == 1 or name == model.cam_layer
+        if isinstance(m, (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d, nn.RNNBase)) or (
+            isinstance(model, SeriesClassifier)
+            and ((name.startswith("blocks.") and name.count(".") == 1) or name == model.cam_layer)
         ):
             names.append(name)
     return names

@@ -71,7 +71,9 @@ def explain(
     """
     names = [method] if isinstance(method, str) else list(method)
     if not names:
-        raise TsExplainError("no explanation method given; choose from: " + ", ".join(explain_methods()))
+        raise TsExplainError(
+            "no explanation method given; choose from: " + ", ".join(explain_methods())
+        )
     if len(set(names)) != len(names):
         raise TsExplainError(f"method names repeat: {names}")
     for n in names:

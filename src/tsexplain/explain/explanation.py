@@ -66,8 +66,14 @@ class Explanation:
     def subset(self, index: np.ndarray | list[int]) -> Explanation:
         idx = np.asarray(index)
         return Explanation(
-            self.attributions[idx], self.method, self.target[idx], self.predicted[idx],
-            self.probabilities[idx], self.lengths[idx], self.padding, self.resolution,
+            self.attributions[idx],
+            self.method,
+            self.target[idx],
+            self.predicted[idx],
+            self.probabilities[idx],
+            self.lengths[idx],
+            self.padding,
+            self.resolution,
             dict(self.params),
         )
 
@@ -77,17 +83,24 @@ class Explanation:
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
         header = {
-            "format": _FORMAT, "method": self.method, "padding": self.padding,
-            "resolution": self.resolution, "params": self.params,
+            "format": _FORMAT,
+            "method": self.method,
+            "padding": self.padding,
+            "resolution": self.resolution,
+            "params": self.params,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez_compressed(
-                    fh, attributions=self.attributions, target=self.target,
-                    predicted=self.predicted, probabilities=self.probabilities,
-                    lengths=self.lengths, header=np.array(json.dumps(header)),
+                    fh,
+                    attributions=self.attributions,
+                    target=self.target,
+                    predicted=self.predicted,
+                    probabilities=self.probabilities,
+                    lengths=self.lengths,
+                    header=np.array(json.dumps(header)),
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -105,9 +118,15 @@ class Explanation:
                 if header.get("format") != _FORMAT:
                     raise KeyError("format")
                 return cls(
-                    npz["attributions"], header["method"], npz["target"], npz["predicted"],
-                    npz["probabilities"], npz["lengths"], header["padding"],
-                    header["resolution"], header.get("params", {}),
+                    npz["attributions"],
+                    header["method"],
+                    npz["target"],
+                    npz["predicted"],
+                    npz["probabilities"],
+                    npz["lengths"],
+                    header["padding"],
+                    header["resolution"],
+                    header.get("params", {}),
                 )
         except FileNotFoundError:
             raise TsExplainError(f"{path}: no such file") from None

@@ -37,7 +37,11 @@ def default_layer(model: nn.Module) -> str:
     convolution or recurrent layer."""
     if isinstance(model, SeriesClassifier) and model.cam_layer:
         return model.cam_layer
-    layers = [n for n in temporal_layers(model) if isinstance(find_layer(model, n), (nn.Conv1d, nn.RNNBase))]
+    layers = [
+        n
+        for n in temporal_layers(model)
+        if isinstance(find_layer(model, n), (nn.Conv1d, nn.RNNBase))
+    ]
     if not layers:
         raise TsExplainError(
             "Grad-CAM needs a convolutional or recurrent layer and the model has none; "
@@ -70,7 +74,9 @@ class GradCAM(GradientMethod):
     """
 
     name = "gradcam"
-    description = "Grad-CAM: gradient-weighted feature map of the last temporal layer, in input time"
+    description = (
+        "Grad-CAM: gradient-weighted feature map of the last temporal layer, in input time"
+    )
     resolution = "time"
     needs_input_grad = False
 
@@ -91,11 +97,13 @@ class GradCAM(GradientMethod):
         """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached)."""
         if n_timepoints not in self._geometry:
             assert isinstance(self.model, nn.Module)
-            self._geometry[n_timepoints] = layer_geometry(self.model, self.layer, n_timepoints, n_channels)
+            self._geometry[n_timepoints] = layer_geometry(
+                self.model, self.layer, n_timepoints, n_channels
+            )
         return self._geometry[n_timepoints]
 
-    def layer_map(self, p: GradientPass) -> torch.Tensor:
-        """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input time."""
+    def feature_map(self, p: GradientPass) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer's output ``A`` and its gradient ``G``, both ``(N, K, T')``."""
         A, G = p.activations.get(self.layer), p.layer_grads.get(self.layer)
         if A is None or G is None or A.dim() != 3:
             shape: Any = None if A is None else tuple(A.shape)
@@ -105,28 +113,41 @@ class GradCAM(GradientMethod):
             )
         if A.shape[0] != p.x.shape[0] and A.shape[1] == p.x.shape[0]:  # (T, N, K) recurrent output
             A, G = A.permute(1, 2, 0), G.permute(1, 2, 0)
-        T = p.x.shape[-1]
-        if p.lengths is not None and A.shape[-1] == T:
-            keep = real_mask(p.lengths, T, p.padding)[:, None, :].to(G.dtype)
-            weights = (G * keep).sum(-1) / keep.sum(-1).clamp_min(1.0)
-        else:
-            weights = G.mean(dim=-1)
+        return A, G
+
+    def real_steps(self, p: GradientPass, n_steps: int) -> torch.Tensor | None:
+        """Float ``(N, 1, T')`` mask of the layer's real positions (``None``: all real or the
+        layer's axis is not the input's)."""
+        if p.lengths is None or n_steps != p.x.shape[-1]:
+            return None
+        return real_mask(p.lengths, n_steps, p.padding)[:, None, :].to(p.x.dtype)
+
+    def cam_weights(
+        self, A: torch.Tensor, G: torch.Tensor, keep: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Grad-CAM's neuron importances ``a_k`` ``(N, K)``: the mean gradient over real steps."""
+        if keep is None:
+            return G.mean(dim=-1)
+        return (G * keep).sum(-1) / keep.sum(-1).clamp_min(1.0)
+
+    def layer_map(self, p: GradientPass) -> torch.Tensor:
+        """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input time."""
+        A, G = self.feature_map(p)
+        weights = self.cam_weights(A, G, self.real_steps(p, A.shape[-1]))
         cam = (weights[:, :, None] * A).sum(dim=1)
         return torch.relu(cam) if self.relu else cam
 
-    def from_pass(self, p: GradientPass) -> torch.Tensor:
-        cam = self.layer_map(p)
+    def to_input_time(self, maps: torch.Tensor, p: GradientPass) -> torch.Tensor:
+        """Map ``(N', T')`` layer maps onto input time ``(N', T)``; ``N'`` may be a multiple
+        of the batch (several maps per case, case-major)."""
         n, c, t = p.x.shape
-        if p.lengths is not None and cam.shape[-1] == t:
-            # Hold each case's edge value over its pad, as the map of the unpadded series is
-            # held beyond its last feature centre, so padding never shifts the real steps' map.
-            steps = torch.arange(t, device=cam.device)[None, :]
-            lengths = p.lengths.to(cam.device)[:, None]
-            if p.padding == "left":
-                idx = torch.maximum(steps, t - lengths)
-            else:
-                idx = torch.minimum(steps, lengths - 1)
-            cam = cam.gather(1, idx)
         geometry, _ = self.geometry(t, c)
-        mapped = map_to_input(cam, geometry, t)
+        lengths = p.lengths
+        if lengths is not None and maps.shape[0] != n:
+            lengths = lengths.repeat_interleave(maps.shape[0] // n)
+        return map_to_input(maps, geometry, t, lengths, p.padding)
+
+    def from_pass(self, p: GradientPass) -> torch.Tensor:
+        n, c, t = p.x.shape
+        mapped = self.to_input_time(self.layer_map(p), p)
         return mapped[:, None, :].expand(n, c, t).contiguous()

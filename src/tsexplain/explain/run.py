@@ -55,7 +55,11 @@ def run_methods(
     n_classes = _n_classes(model, batch)
     targets = resolve_targets(target, batch, n_classes)
     device = _device_of(model)
-    shared = [m for m in methods if isinstance(m, GradientMethod)] if isinstance(model, nn.Module) else []
+    shared = (
+        [m for m in methods if isinstance(m, GradientMethod)]
+        if isinstance(model, nn.Module)
+        else []
+    )
     others = [m for m in methods if m not in shared]
     layers = sorted({name for m in shared for name in m.layers(model)})
     needs_input = any(m.needs_input_grad for m in shared)

@@ -73,7 +73,8 @@ class CausalCNN(_GAPHead):
         )
         widths = [n_channels, *filters]
         self.blocks = nn.ModuleList(
-            CausalBlock(a, b, kernel_size, norm) for a, b in zip(widths[:-1], widths[1:], strict=True)
+            CausalBlock(a, b, kernel_size, norm)
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
         self.fc = nn.Linear(widths[-1], n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
@@ -115,7 +116,10 @@ class FCN(_GAPHead):
         dropout: float = 0.0,
     ):
         super().__init__(
-            n_channels, n_classes, filters=list(filters), kernel_sizes=list(kernel_sizes),
+            n_channels,
+            n_classes,
+            filters=list(filters),
+            kernel_sizes=list(kernel_sizes),
             dropout=dropout,
         )
         if len(filters) != len(kernel_sizes):

@@ -36,11 +36,17 @@ class LSTMClassifier(_GAPHead):
         bidirectional: bool = False,
     ):
         super().__init__(
-            n_channels, n_classes, hidden_size=hidden_size, num_layers=num_layers,
+            n_channels,
+            n_classes,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
             bidirectional=bidirectional,
         )
         self.lstm = nn.LSTM(
-            n_channels, hidden_size, num_layers=num_layers, batch_first=True,
+            n_channels,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
             bidirectional=bidirectional,
         )
         self.hidden = nn.Identity()
@@ -55,7 +61,9 @@ class LSTMClassifier(_GAPHead):
                 x.transpose(1, 2), lengths.cpu(), batch_first=True, enforce_sorted=False
             )
             out, _ = self.lstm(packed)
-            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[-1])
+            out, _ = nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=x.shape[-1]
+            )
         else:
             # Unidirectional: real steps never see the right pad, so no packing is needed.
             out, _ = self.lstm(x.transpose(1, 2))

@@ -1,7 +1,11 @@
 """Matplotlib figures. Every function takes ``ax=None`` and returns the figure; none shows it."""
 
 from tsexplain.plot.series import plot_attribution, shade_regions
-from tsexplain.plot.training import plot_class_histogram, plot_confusion_matrix, plot_training_curves
+from tsexplain.plot.training import (
+    plot_class_histogram,
+    plot_confusion_matrix,
+    plot_training_curves,
+)
 
 __all__ = [
     "plot_attribution",

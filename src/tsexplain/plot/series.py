@@ -24,7 +24,9 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def shade_regions(ax: Axes, flags: np.ndarray, t: np.ndarray, label: str = "true region", **kw: Any) -> None:
+def shade_regions(
+    ax: Axes, flags: np.ndarray, t: np.ndarray, label: str = "true region", **kw: Any
+) -> None:
     """Shade each run of ``flags`` (over time steps ``t``) on ``ax``."""
     style = {"color": "tab:red", "alpha": 0.15, "lw": 0}
     style.update(kw)
@@ -96,7 +98,11 @@ def plot_attribution(
 
     if ax is None:
         fig, axes_arr = plt.subplots(
-            n_channels, 1, figsize=(9, 1.6 * n_channels + 0.6), sharex=True, squeeze=False,
+            n_channels,
+            1,
+            figsize=(9, 1.6 * n_channels + 0.6),
+            sharex=True,
+            squeeze=False,
             layout="constrained",
         )
         axes = list(axes_arr[:, 0])
@@ -105,7 +111,9 @@ def plot_attribution(
         if len(axes) != n_channels:
             raise ValueError(f"need {n_channels} axes (one per channel), got {len(axes)}")
         fig = axes[0].figure  # type: ignore[assignment]
-    names = list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(n_channels)]
+    names = (
+        list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(n_channels)]
+    )
     line = None
     for c, axc in enumerate(axes):
         pts = np.stack([t, xs[c]], axis=1)
@@ -126,7 +134,9 @@ def plot_attribution(
             axc.legend(loc="upper right", fontsize="small", frameon=False)
     axes[-1].set_xlabel("time step")
     if line is not None:
-        fig.colorbar(line, ax=axes, label="|attribution|" if absolute else "attribution", shrink=0.9)
+        fig.colorbar(
+            line, ax=axes, label="|attribution|" if absolute else "attribution", shrink=0.9
+        )
     if title:
         fig.suptitle(title)
     return fig

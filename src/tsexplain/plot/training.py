@@ -21,7 +21,11 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | SubFi
 
 
 def plot_class_histogram(
-    y: np.ndarray, classes: Sequence[str], *, title: str | None = "Cases per class", ax: Axes | None = None
+    y: np.ndarray,
+    classes: Sequence[str],
+    *,
+    title: str | None = "Cases per class",
+    ax: Axes | None = None,
 ) -> Figure | SubFigure:
     """Bar chart of cases per class, with counts on the bars."""
     fig, ax = _axes(ax, (5, 3.2))
@@ -48,8 +52,14 @@ def plot_confusion_matrix(
     (``None``, ``"true"``, ``"pred"``, ``"all"``)."""
     fig, ax = _axes(ax, (4.2, 3.8))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(range(len(classes))), display_labels=[str(c) for c in classes],
-        normalize=normalize, ax=ax, colorbar=False, cmap="Blues",
+        y_true,
+        y_pred,
+        labels=list(range(len(classes))),
+        display_labels=[str(c) for c in classes],
+        normalize=normalize,
+        ax=ax,
+        colorbar=False,
+        cmap="Blues",
     )
     if title:
         ax.set_title(title)

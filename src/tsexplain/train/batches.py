@@ -10,7 +10,13 @@ import torch
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.padding import real_mask
-from tsexplain.errors import TsExplainError, check_finite, check_lengths, check_padding, check_series
+from tsexplain.errors import (
+    TsExplainError,
+    check_finite,
+    check_lengths,
+    check_padding,
+    check_series,
+)
 
 __all__ = ["SeriesBatch", "as_series"]
 

@@ -88,7 +88,9 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Serie
         name = spec.pop("name")
         n_channels, n_classes = spec.pop("n_channels"), spec.pop("n_classes")
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise TsExplainError(f"{cfg_path}: unreadable model config ({type(exc).__name__}: {exc})") from None
+        raise TsExplainError(
+            f"{cfg_path}: unreadable model config ({type(exc).__name__}: {exc})"
+        ) from None
     model = build(name, n_channels, n_classes, **spec)
     try:
         state = load_file(str(w_path))

@@ -52,7 +52,9 @@ def _class_weights(y: np.ndarray, n_classes: int, spec: Any) -> torch.Tensor | N
     else:
         w = np.asarray(spec, dtype=np.float64)
         if w.shape != (n_classes,) or (w < 0).any():
-            raise TsExplainError(f"class_weight must be 'balanced' or {n_classes} non-negative numbers")
+            raise TsExplainError(
+                f"class_weight must be 'balanced' or {n_classes} non-negative numbers"
+            )
     return torch.tensor(w, dtype=torch.float32)
 
 
@@ -129,13 +131,17 @@ def fit(
     tr = as_series(train, n_channels=model.n_channels)
     va = None if val is None else as_series(val, n_channels=model.n_channels)
     assert tr.y is not None
-    if int(tr.y.max()) >= model.n_classes or (va is not None and va.y is not None and int(va.y.max()) >= model.n_classes):
+    if int(tr.y.max()) >= model.n_classes or (
+        va is not None and va.y is not None and int(va.y.max()) >= model.n_classes
+    ):
         raise TsExplainError(
             f"the data has labels beyond the model's {model.n_classes} classes; "
             "build the model with n_classes=data.n_classes"
         )
     if len(np.unique(tr.y)) < 2:
-        raise TsExplainError("the training data holds a single class; a classifier needs two or more")
+        raise TsExplainError(
+            "the training data holds a single class; a classifier needs two or more"
+        )
 
     device = model_device(model)
     weights = _class_weights(tr.y, model.n_classes, class_weight)
@@ -154,10 +160,18 @@ def fit(
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         sched: Any = None
         if scheduler == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5, min_lr=1e-5)
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, factor=0.5, patience=5, min_lr=1e-5
+            )
         elif scheduler == "cosine":
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-        bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=None if progress is None else not progress, leave=False)
+        bar = tqdm(
+            range(1, epochs + 1),
+            desc="training",
+            unit="epoch",
+            disable=None if progress is None else not progress,
+            leave=False,
+        )
         for epoch in bar:
             t0 = time.perf_counter()
             model.train()
@@ -187,7 +201,9 @@ def fit(
             if sched is not None:
                 sched.step(row["loss"]) if scheduler == "plateau" else sched.step()
             log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
-            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")})
+            bar.set_postfix(
+                {k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")}
+            )
             if va is None:
                 result.best_epoch = epoch
                 continue
