@@ -1,0 +1,528 @@
+"""``evaluate``: how good is an explanation of this model on this data?"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsexplain.data.dataset import Dataset
+from tsexplain.data.padding import real_mask
+from tsexplain.errors import TsExplainError, check_choice, check_finite
+from tsexplain.evaluate._model import MethodRunner, Predictor
+from tsexplain.evaluate.aggregate import class_rows, subseed
+from tsexplain.evaluate.axioms import PATH_METHODS, completeness_gap
+from tsexplain.evaluate.complexity import complexity_scores
+from tsexplain.evaluate.config import EvalConfig
+from tsexplain.evaluate.cost import measure_cost
+from tsexplain.evaluate.faithfulness import curve_scores, perturbation_curves
+from tsexplain.evaluate.localization import localization_scores
+from tsexplain.evaluate.perturb import channel_stats
+from tsexplain.evaluate.reference import random_blocks
+from tsexplain.evaluate.robustness import max_sensitivity, seed_stability
+from tsexplain.evaluate.sanity import (
+    cascading_randomization,
+    random_other_class,
+    randomizable_layers,
+)
+from tsexplain.evaluate.similarity import rank_correlation
+from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
+from tsexplain.explain import Explanation, get_method
+from tsexplain.models.base import model_device
+from tsexplain.train.batches import SeriesBatch, as_series
+
+__all__ = ["GROUPS", "available_metrics", "evaluate"]
+
+log = logging.getLogger(__name__)
+
+#: metric name -> (group, one-line definition; "higher"/"lower" is the better direction)
+METRICS: dict[str, tuple[str, str]] = {
+    "auroc": ("localization", "AUROC of |a| as a score for the ground-truth mask (higher)"),
+    "auprc": ("localization", "average precision of |a| for the ground-truth mask (higher)"),
+    "pointing_game": ("localization", "1 if the most relevant cell lies in the mask (higher)"),
+    "relevance_mass": ("localization", "share of relevance inside the mask (higher)"),
+    "relevance_rank": ("localization", "share of the |mask| top-ranked cells inside the mask (higher)"),
+    "deletion_auc": ("faithfulness", "area under the target probability as relevant cells are deleted (lower)"),
+    "insertion_auc": ("faithfulness", "area under the target probability as relevant cells are inserted (higher)"),
+    "flip_fraction": ("faithfulness", "smallest deleted fraction that changes the predicted label (lower)"),
+    "mprt": ("sanity", "rank correlation with the map after randomizing layers, output first (lower)"),
+    "random_logit": ("sanity", "rank correlation with the map of a random other class (lower)"),
+    "max_sensitivity": ("robustness", "largest relative map change under small Gaussian input noise (lower)"),
+    "seed_stability": ("robustness", "mean rank correlation of maps made with different seeds (higher)"),
+    "gini": ("complexity", "Gini index of |a| over real cells (higher = sparser)"),
+    "entropy": ("complexity", "normalised entropy of |a| / sum |a| (lower = more concentrated)"),
+    "total_variation": ("complexity", "temporal total variation over L1 mass (lower = smoother)"),
+    "completeness_gap": ("axioms", "|sum a - (f(x) - f(baseline))| / |f(x) - f(baseline)| for path methods (lower)"),
+    "model_calls": ("cost", "forward evaluations of the model per explained series (lower)"),
+    "wall_time": ("cost", "seconds per explained series (lower)"),
+}
+GROUPS = ("localization", "faithfulness", "sanity", "robustness", "complexity", "axioms", "cost")
+
+
+def available_metrics() -> dict[str, str]:
+    """Metric names with their group and one-line definition."""
+    return {name: f"[{group}] {text}" for name, (group, text) in METRICS.items()}
+
+
+def _resolve_metrics(metrics: str | Sequence[str] | None) -> tuple[list[str], bool]:
+    """Expand group names; returns the metric names and whether they were asked for by name."""
+    if metrics is None:
+        return list(METRICS), False
+    items = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not items:
+        raise TsExplainError("metrics is empty; leave it out (all metrics) or name some: " + ", ".join(METRICS))
+    names: list[str] = []
+    for item in items:
+        check_choice("metric or metric group", item, [*GROUPS, *METRICS])
+        expanded = [m for m, (g, _) in METRICS.items() if g == item] if item in GROUPS else [item]
+        names += [m for m in expanded if m not in names]
+    return names, True
+
+
+@dataclass
+class _Job:
+    """Everything one evaluation of one explanation needs; rows accumulate in ``table``."""
+
+    model: Any
+    batch: SeriesBatch
+    ex: Explanation
+    mask: np.ndarray | None
+    groups: np.ndarray
+    classes: tuple[str, ...]
+    config: EvalConfig
+    seed: int
+    explicit: bool
+    fill_mean: np.ndarray
+    fill_std: np.ndarray
+    baseline: Any
+    table: ResultTable = field(default_factory=ResultTable)
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.batch.X
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.batch.lengths
+
+    @property
+    def padding(self) -> str:
+        return self.batch.padding
+
+    @cached_property
+    def predictor(self) -> Predictor:
+        return Predictor(self.model, self.config.batch_size)
+
+    @cached_property
+    def runner(self) -> MethodRunner:
+        return MethodRunner(self.ex, self.config.method_batch_size)
+
+    @cached_property
+    def window(self) -> int:
+        return self.config.window_for(self.X.shape[-1])
+
+    @cached_property
+    def random_map(self) -> np.ndarray:
+        rng = np.random.default_rng(subseed(self.seed, "random-blocks"))
+        return random_blocks(self.X.shape, self.lengths, self.padding, self.window, rng, self.ex.resolution)
+
+    @cached_property
+    def subset(self) -> np.ndarray:
+        """Cases used by the metrics that re-run the method (all, or ``max_cases`` of them)."""
+        n = len(self.X)
+        cap = self.config.max_cases
+        if cap is None or cap >= n:
+            return np.arange(n)
+        rng = np.random.default_rng(subseed(self.seed, "subset"))
+        return np.sort(rng.choice(n, size=cap, replace=False))
+
+    def levels(self, default: Sequence[str]) -> tuple[str, ...]:
+        return tuple(self.config.levels) if self.config.levels is not None else tuple(default)
+
+    @property
+    def own_level(self) -> str:
+        return "time" if self.ex.resolution == "time" else "channel-time"
+
+    def add(self, metric: str, scores: np.ndarray, *, level: str = "", variant: str = "",
+            reference: np.ndarray | None = None, index: np.ndarray | None = None) -> None:
+        groups = self.groups if index is None else self.groups[index]
+        self.table.rows += class_rows(
+            scores, groups, self.classes, method=self.ex.method, metric=metric, level=level,
+            variant=variant, reference=reference, n_boot=self.config.n_boot, seed=self.seed,
+        )
+
+    def skip(self, metric: str, reason: str) -> None:
+        self.table.skipped[f"{self.ex.method}/{metric}"] = reason
+        log.info("skipping %s for %s: %s", metric, self.ex.method, reason)
+
+    def needs_rerun(self, metric: str, module: bool = False) -> bool:
+        """Whether ``metric`` can re-run the method; raise if it was asked for by name and
+        cannot, else note the skip."""
+        if not self.runner.available:
+            if self.explicit:
+                self.runner.require(metric)
+            self.skip(metric, f"method {self.ex.method!r} is not registered, so it cannot be re-run")
+            return False
+        if module and not isinstance(self.model, nn.Module):
+            if self.explicit:
+                raise TsExplainError(
+                    f"metric {metric!r} randomizes the model's layers and needs a torch.nn.Module; "
+                    "pass the torch model, not a callable"
+                )
+            self.skip(metric, "the model is not a torch.nn.Module")
+            return False
+        return True
+
+
+# ---------------------------------------------------------------------------- metric groups
+def _localization(job: _Job, names: list[str]) -> None:
+    if job.mask is None or not job.mask.any():
+        problem = "no ground-truth mask" if job.mask is None else "the ground-truth mask is empty"
+        if job.explicit:
+            raise TsExplainError(
+                f"metric(s) {', '.join(names)} compare attributions with a ground-truth mask, and the "
+                f"data has {problem}; pass mask= (bool, shape (n_cases, n_channels, n_timepoints)), "
+                "use a Dataset that carries one (e.g. tsexplain.data.make_sensor_failure), "
+                "or leave the localization metrics out"
+            )
+        for m in names:
+            job.skip(m, f"{problem} on the data")
+        return
+    for level in job.levels(("time", "channel-time")):
+        ours = localization_scores(job.ex.attributions, job.mask, job.lengths, job.padding, level, job.config.absolute)
+        ref = localization_scores(job.random_map, job.mask, job.lengths, job.padding, level, job.config.absolute)
+        for m in names:
+            job.add(m, ours[m], level=level, reference=ref[m])
+
+
+def _faithfulness(job: _Job, names: list[str]) -> None:
+    cfg = job.config
+    noise_rng = np.random.default_rng(subseed(job.seed, "replacement-noise"))
+    noise = job.fill_mean[None, :, None] + job.fill_std[None, :, None] * noise_rng.standard_normal(job.X.shape)
+    target = job.ex.target.astype(np.int64)
+    for level in job.levels((job.own_level,)):
+        for unit in cfg.units:
+            window = 1 if unit == "point" else job.window
+            for strategy in cfg.replacements:
+                ours, ref = (
+                    perturbation_curves(
+                        job.predictor, job.X, job.lengths, job.padding, attributions, target,
+                        level=level, window=window, strategy=strategy, mean=job.fill_mean,
+                        noise=noise, n_steps=cfg.n_steps, absolute=cfg.rank_absolute,
+                    )
+                    for attributions in (job.ex.attributions, job.random_map)
+                )
+                s_ours, s_ref = curve_scores(ours), curve_scores(ref)
+                variant = f"replace={strategy},unit={unit}" + (f",window={window}" if unit == "window" else "")
+                for m in names:
+                    job.add(m, s_ours[m], level=level, variant=variant, reference=s_ref[m])
+                for kind in ("deletion", "insertion"):
+                    job.table.curves.append(Curve(
+                        job.ex.method, kind, strategy, unit, level, ours.fractions,
+                        getattr(ours, kind), getattr(ref, kind), job.groups, job.classes,
+                    ))
+
+
+def _sanity(job: _Job, names: list[str]) -> None:
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    original = job.ex.attributions[idx]
+    level = job.own_level
+    if "mprt" in names and job.needs_rerun("mprt", module=True):
+        n_layers = len(randomizable_layers(job.model))
+        if not n_layers:
+            job.skip("mprt", "the model has no layer with a weight matrix to randomize")
+        # The copy is randomized further at each step: explain it before taking the next one.
+        for k, (name, randomized) in enumerate(cascading_randomization(job.model, subseed(job.seed, "mprt"))):
+            a = job.runner(randomized, X, lens, job.padding, tgt, torch_seed=job.seed)
+            rho = rank_correlation(original, a, lens, job.padding, level, job.config.absolute)
+            job.add("mprt", rho, level=level, variant=f"layers={k + 1}/{n_layers}:{name}", index=idx)
+    if "random_logit" in names and job.needs_rerun("random_logit"):
+        n_classes = job.ex.probabilities.shape[1]
+        rng = np.random.default_rng(subseed(job.seed, "random-logit"))
+        other = random_other_class(tgt, n_classes, rng)
+        a = job.runner(job.model, X, lens, job.padding, other, torch_seed=job.seed)
+        rho = rank_correlation(original, a, lens, job.padding, level, job.config.absolute)
+        job.add("random_logit", rho, level=level, index=idx)
+
+
+def _robustness(job: _Job, names: list[str]) -> None:
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    original = job.ex.attributions[idx]
+    cfg = job.config
+    if "max_sensitivity" in names and job.needs_rerun("max_sensitivity"):
+        def explainer(Z: np.ndarray) -> np.ndarray:
+            reps = len(Z) // len(X)
+            return job.runner(job.model, Z, np.tile(lens, reps), job.padding, np.tile(tgt, reps), torch_seed=job.seed)
+
+        rng = np.random.default_rng(subseed(job.seed, "max-sensitivity"))
+        sens = max_sensitivity(explainer, X, lens, job.padding, original, n_samples=cfg.n_noise,
+                               scale=cfg.noise_scale, rng=rng)
+        job.add("max_sensitivity", sens, level="channel-time", variant=f"scale={cfg.noise_scale:g}", index=idx)
+    if "seed_stability" in names and job.needs_rerun("seed_stability"):
+        if not job.runner.stochastic:
+            job.skip("seed_stability", "the method is deterministic (it takes no seed)")
+            return
+        has_seed = "seed" in job.ex.params or "seed" in _init_params(job.ex.method)
+        base_seed = int(job.ex.params.get("seed", 0) or 0)
+        maps = [original]
+        for j in range(1, cfg.n_seeds):
+            override = {"seed": base_seed + j} if has_seed else {}
+            maps.append(job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed + j, **override))
+        stab = seed_stability(maps, lens, job.padding, job.own_level)
+        job.add("seed_stability", stab, level=job.own_level, variant=f"seeds={cfg.n_seeds}", index=idx)
+
+
+def _init_params(method: str) -> set[str]:
+    return set(inspect.signature(get_method(method).__init__).parameters)
+
+
+def _complexity(job: _Job, names: list[str]) -> None:
+    for level in job.levels((job.own_level,)):
+        ours = complexity_scores(job.ex.attributions, job.lengths, job.padding, level)
+        ref = complexity_scores(job.random_map, job.lengths, job.padding, level)
+        for m in names:
+            job.add(m, ours[m], level=level, reference=ref[m])
+
+
+def _axioms(job: _Job, names: list[str]) -> None:
+    method = job.ex.method
+    is_path = method in PATH_METHODS or (
+        job.runner.available and bool(getattr(get_method(method), "path_method", False))
+    )
+    if not is_path:
+        job.skip("completeness_gap", f"{method!r} is not a path method (completeness does not apply)")
+        return
+    if not isinstance(job.model, nn.Module):
+        if job.explicit:
+            raise TsExplainError("completeness_gap needs the model's logits: pass the torch.nn.Module")
+        job.skip("completeness_gap", "the model is not a torch.nn.Module")
+        return
+    baseline = job.baseline if job.baseline is not None else _rebuild_baseline(job)
+    if baseline is None:
+        reason = (f"the baseline {job.ex.params.get('baseline')!r} of {method!r} cannot be rebuilt "
+                  "here; pass baseline= (the array the method started its path from)")
+        if job.explicit:
+            raise TsExplainError(f"completeness_gap: {reason}")
+        job.skip("completeness_gap", reason)
+        return
+    baseline = np.asarray(baseline, dtype=np.float32)
+    try:
+        np.broadcast_to(baseline, job.X.shape)
+    except ValueError:
+        raise TsExplainError(
+            f"baseline has shape {baseline.shape}, which does not broadcast to the data's shape "
+            f"{job.X.shape}; pass a scalar, (n_channels, 1) or (n_cases, n_channels, n_timepoints) array"
+        ) from None
+    gap = completeness_gap(job.predictor, job.X, job.ex.attributions, job.ex.target.astype(np.int64),
+                           baseline, job.lengths, job.padding)
+    job.add("completeness_gap", gap)
+
+
+def _rebuild_baseline(job: _Job) -> np.ndarray | float | None:
+    """The path start of the explanation's method: zeros or a number from its parameters, or
+    the method's own ``baselines(x, lengths, padding)`` when it can be rebuilt; else ``None``."""
+    spec = job.ex.params.get("baseline", "zeros")
+    if spec is None or (isinstance(spec, str) and spec in ("zero", "zeros")):
+        return 0.0
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return float(spec)
+    if not job.runner.available:
+        return None
+    try:
+        method = get_method(job.ex.method)(job.model, **job.ex.params)
+    except (TsExplainError, TypeError, ValueError):
+        return None
+    rebuild = getattr(method, "baselines", None)
+    if not callable(rebuild):
+        return None
+    x = torch.from_numpy(job.X).to(model_device(job.model))
+    lens = None if job.batch.full_length else torch.from_numpy(job.lengths).to(x.device)
+    with torch.no_grad():
+        return np.asarray(rebuild(x, lens, job.padding).detach().cpu().numpy(), dtype=np.float32)
+
+
+def _cost(job: _Job, names: list[str]) -> None:
+    if not job.needs_rerun(names[0]):
+        for m in names[1:]:
+            job.skip(m, job.table.skipped[f"{job.ex.method}/{names[0]}"])
+        return
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    cost = measure_cost(lambda: job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed),
+                        job.model, len(idx))
+    variant = f"batch_size={job.config.method_batch_size}"
+    for m in names:
+        value = float(getattr(cost, m))
+        job.table.rows.append(MetricRow(job.ex.method, m, "", variant, "all", value, n=len(idx)))
+
+
+_GROUP_FUNCS = {
+    "localization": _localization, "faithfulness": _faithfulness, "sanity": _sanity,
+    "robustness": _robustness, "complexity": _complexity, "axioms": _axioms, "cost": _cost,
+}
+
+
+# ---------------------------------------------------------------------------- validation
+def _check_explanation(ex: Any, batch: SeriesBatch) -> Explanation:
+    if not isinstance(ex, Explanation):
+        raise TsExplainError(
+            f"explanation must be a tsexplain Explanation (from tsexplain.explain), got {type(ex).__name__}"
+        )
+    fix = "evaluate an explanation on the data it was computed for, or explain this data: tx.explain(model, data, method=...)"
+    if ex.attributions.shape != batch.X.shape:
+        raise TsExplainError(
+            f"the explanation has attributions of shape {tuple(ex.attributions.shape)} "
+            f"(cases, channels, steps) but the data has shape {batch.X.shape}; {fix}"
+        )
+    if not np.array_equal(np.asarray(ex.lengths), batch.lengths):
+        bad = int(np.flatnonzero(np.asarray(ex.lengths) != batch.lengths)[0])
+        raise TsExplainError(
+            f"the explanation's series lengths differ from the data's (case {bad}: "
+            f"{int(ex.lengths[bad])} vs {int(batch.lengths[bad])} steps); {fix}"
+        )
+    if ex.padding != batch.padding and not batch.full_length:
+        raise TsExplainError(
+            f"the explanation is {ex.padding}-padded but the data is {batch.padding}-padded; {fix}"
+        )
+    if np.asarray(ex.target).shape != (batch.n_cases,):
+        raise TsExplainError(f"the explanation's target must hold {batch.n_cases} class indices; {fix}")
+    check_finite(np.asarray(ex.attributions), name="the explanation's attributions")
+    return ex
+
+
+def _check_mask(mask: Any, data: Any, batch: SeriesBatch) -> np.ndarray | None:
+    if mask is None:
+        mask = data.mask if isinstance(data, Dataset) else None
+        if mask is None:
+            return None
+    arr = np.asarray(mask)
+    if arr.shape != batch.X.shape:
+        raise TsExplainError(
+            f"the ground-truth mask must have the data's shape {batch.X.shape} (cases, channels, "
+            f"steps), got {arr.shape}; give one True/False per value of X (for a per-step mask "
+            "repeat it over channels: np.repeat(mask[:, None, :], n_channels, axis=1))"
+        )
+    if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
+        raise TsExplainError("the ground-truth mask must hold booleans (or 0/1)")
+    real = real_mask(batch.lengths, batch.X.shape[-1], batch.padding)[:, None, :]
+    return arr.astype(bool) & real
+
+
+def _groups(group_by: str, batch: SeriesBatch, ex: Explanation, data: Any) -> tuple[np.ndarray, tuple[str, ...]]:
+    check_choice("group_by", group_by, ("true", "target", "predicted"))
+    n_classes = ex.probabilities.shape[1]
+    classes = tuple(data.classes) if isinstance(data, Dataset) else tuple(str(k) for k in range(n_classes))
+    if group_by == "true" and batch.y is not None:
+        return batch.y.astype(np.int64), classes
+    if group_by == "true":
+        log.info("the data has no labels; grouping cases by the explained class")
+    source = ex.predicted if group_by == "predicted" else ex.target
+    return np.asarray(source, dtype=np.int64), classes
+
+
+# ---------------------------------------------------------------------------- entry point
+def evaluate(
+    model: nn.Module | Any,
+    data: Dataset | np.ndarray,
+    explanation: Explanation | Sequence[Explanation],
+    metrics: str | Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    mask: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+    padding: str | None = None,
+    reference: Dataset | np.ndarray | None = None,
+    baseline: np.ndarray | float | None = None,
+    group_by: str = "true",
+    config: EvalConfig | None = None,
+    **options: Any,
+) -> ResultTable:
+    """Measure how good an explanation of ``model`` on ``data`` is.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        The explained classifier (``(N, C, T)`` to logits). A ``predict_proba``-like callable
+        (array to probabilities) supports localization, faithfulness and complexity only.
+    data : Dataset or ndarray of shape (n_cases, n_channels, n_timepoints)
+        The explained series (``lengths``/``padding`` for a bare array).
+    explanation : Explanation or list of Explanation
+        From :func:`tsexplain.explain` on exactly this data; a list evaluates each.
+    metrics : None, str or list of str
+        Metric names or group names (see :func:`available_metrics` and :data:`GROUPS`).
+        ``None`` computes every metric that applies, skipping (with a note in
+        ``ResultTable.skipped``) localization without a mask, metrics that re-run an
+        unregistered method, completeness for non-path methods and seed stability for
+        deterministic ones. Naming a metric whose input is missing raises instead.
+    seed : int
+        Seeds every random choice (noise, random reference, randomized layers, bootstrap):
+        same seed, same table (except the measured wall time).
+    mask : bool ndarray of shape (n_cases, n_channels, n_timepoints), optional
+        Ground-truth relevance; defaults to ``data.mask``.
+    reference : Dataset or ndarray, optional
+        Training data for the ``"mean"`` and ``"noise"`` replacements (channel mean and
+        standard deviation over real steps); defaults to ``data`` itself.
+    baseline : float or ndarray, optional
+        The path start of a path method, for the completeness gap (default: read from the
+        explanation's ``baseline`` parameter when that is zeros or a number).
+    group_by : {"true", "target", "predicted"}
+        Which class a case counts for in the per-class rows (``"true"`` falls back to the
+        explained class for unlabelled data).
+    config : EvalConfig, optional
+        Settings; ``**options`` override single fields (``n_steps=10``, ``replacements=("zero",)``,
+        ``window=8``, ``n_boot=200``, ``max_cases=100``, ...).
+
+    Returns
+    -------
+    ResultTable
+        One row per method x metric x level x variant x class (plus ``"macro"``), with
+        bootstrap 95% intervals and the random-block reference; ``.curves`` holds the
+        deletion/insertion curves for plotting.
+
+    Examples
+    --------
+    >>> import tsexplain as tx
+    >>> ds = tx.data.make_sensor_failure(30, min_length=40, max_length=48, failure_fraction=0.3, seed=0)
+    >>> model = tx.models.build("causal_cnn", ds.n_channels, ds.n_classes, filters=(8,), seed=0)
+    >>> ex = tx.explain(model, ds, method="gradcam")
+    >>> table = evaluate(model, ds, ex, metrics=["auroc", "gini"], n_boot=100)
+    >>> sorted({r.metric for r in table.rows})
+    ['auroc', 'gini']
+    """
+    cfg = EvalConfig.from_options(config, options)
+    names, explicit = _resolve_metrics(metrics)
+    if not (isinstance(model, nn.Module) or callable(model)):
+        raise TsExplainError(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
+    batch = as_series(data, lengths=lengths, padding=padding, n_channels=getattr(model, "n_channels", None))
+    explanations = [explanation] if isinstance(explanation, Explanation) else list(explanation)
+    if not explanations:
+        raise TsExplainError("no explanation given; pass the result of tsexplain.explain")
+    for ex in explanations:
+        _check_explanation(ex, batch)
+    gt = _check_mask(mask, data, batch)
+    if reference is None:
+        fill_mean, fill_std = channel_stats(batch.X, batch.lengths, batch.padding)
+    else:
+        ref = as_series(reference, n_channels=batch.X.shape[1])
+        fill_mean, fill_std = channel_stats(ref.X, ref.lengths, ref.padding)
+    tables = []
+    for ex in explanations:
+        groups, classes = _groups(group_by, batch, ex, data)
+        job = _Job(model, batch, ex, gt, groups, classes, cfg, int(seed), explicit,
+                   fill_mean, fill_std, baseline)
+        for group in GROUPS:
+            chosen = [m for m in names if METRICS[m][0] == group]
+            if chosen:
+                log.info("evaluating %s: %s", ex.method, ", ".join(chosen))
+                _GROUP_FUNCS[group](job, chosen)
+        tables.append(job.table)
+    return ResultTable.concat(tables)

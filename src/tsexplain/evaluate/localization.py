@@ -1,0 +1,112 @@
+"""Localization: does the attribution point at the ground-truth relevant steps?
+
+For every case with ground truth, the relevance ``r = |a|`` (or the positive part ``max(a, 0)``
+with ``absolute=False``) of its real cells is compared with its boolean mask ``m``:
+
+- **AUROC** -- area under the ROC curve of ``r`` as a score for ``m`` (scikit-learn's
+  ``roc_auc_score``); 1 when every relevant cell outranks every other one, 0.5 for chance.
+- **AUPRC** -- average precision of ``r`` for ``m`` (``average_precision_score``); chance is
+  the fraction of relevant cells.
+- **Pointing game** -- 1 when the most relevant cell lies in the mask, else 0 (J. Zhang et al.,
+  "Top-down neural attention by excitation backprop", IJCV 2018). With ties every maximal cell
+  must lie in the mask, so a constant map does not score.
+- **Relevance mass accuracy** -- ``sum(r[m]) / sum(r)``, the share of relevance inside the mask.
+- **Relevance rank accuracy** -- with ``K = |m|``, the share of the ``K`` most relevant cells
+  that lie in the mask (both from L. Arras, A. Osman and W. Samek, "CLEVR-XAI: A benchmark
+  dataset for the ground truth evaluation of neural network explanations", Information Fusion
+  2022).
+
+At the ``"time"`` level relevance is summed over channels and a step is relevant when any of
+its channels is; at ``"channel-time"`` each channel and step is a cell. Padding is never a cell.
+A case without ground truth is undefined (NaN) for all five; AUROC and AUPRC are also undefined
+when every real cell is relevant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from tsexplain.evaluate.levels import case_cells, reduce_level
+
+__all__ = [
+    "LOCALIZATION_METRICS",
+    "localization_scores",
+    "pointing_game",
+    "relevance_mass_accuracy",
+    "relevance_rank_accuracy",
+]
+
+LOCALIZATION_METRICS = ("auroc", "auprc", "pointing_game", "relevance_mass", "relevance_rank")
+
+
+def pointing_game(relevance: np.ndarray, mask: np.ndarray) -> float:
+    """1.0 when every cell of maximal ``relevance`` lies in ``mask`` (1-D arrays), else 0.0."""
+    top = relevance == relevance.max()
+    return float(mask[top].all())
+
+
+def relevance_mass_accuracy(relevance: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the total (non-negative) ``relevance`` inside ``mask``; NaN when all is zero.
+
+    Examples
+    --------
+    >>> relevance_mass_accuracy(np.array([3.0, 1.0, 0.0, 0.0]), np.array([True, False, False, True]))
+    0.75
+    """
+    total = float(relevance.sum())
+    return float(relevance[mask].sum()) / total if total > 0 else float("nan")
+
+
+def relevance_rank_accuracy(relevance: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the ``mask.sum()`` highest-``relevance`` cells that lie in ``mask``.
+
+    Ties are broken by position (earlier first), so a constant map is not rewarded.
+    """
+    k = int(mask.sum())
+    top = np.argsort(-relevance, kind="stable")[:k]
+    return float(mask[top].mean())
+
+
+def localization_scores(
+    attributions: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+    padding: str,
+    level: str = "time",
+    absolute: bool = True,
+) -> dict[str, np.ndarray]:
+    """The five localization metrics per case.
+
+    Parameters
+    ----------
+    attributions : ndarray of shape (n_cases, n_channels, n_timepoints)
+    mask : bool ndarray of shape (n_cases, n_channels, n_timepoints)
+        Ground-truth relevant cells.
+    lengths : ndarray of shape (n_cases,)
+        Real steps per case; ``padding`` says where the pad sits.
+    level : {"time", "channel-time"}
+    absolute : bool
+        Score ``|a|`` (default) or only the positive part of ``a``.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_cases,)
+        Keys :data:`LOCALIZATION_METRICS`; NaN where a case is undefined.
+    """
+    rel = np.abs(attributions) if absolute else np.maximum(attributions, 0)
+    rel = reduce_level(rel.astype(np.float64), level)
+    gt = reduce_level(mask.astype(bool), level, kind="any")
+    n = len(attributions)
+    out = {name: np.full(n, np.nan) for name in LOCALIZATION_METRICS}
+    for i, (r, m) in enumerate(zip(case_cells(rel, lengths, padding), case_cells(gt, lengths, padding), strict=True)):
+        r, m = r.ravel(), m.ravel()
+        if not m.any():
+            continue
+        out["pointing_game"][i] = pointing_game(r, m)
+        out["relevance_mass"][i] = relevance_mass_accuracy(r, m)
+        out["relevance_rank"][i] = relevance_rank_accuracy(r, m)
+        if not m.all():
+            out["auroc"][i] = roc_auc_score(m, r)
+            out["auprc"][i] = average_precision_score(m, r)
+    return out

@@ -1,0 +1,103 @@
+"""Robustness: small input changes, and other seeds, should not change an explanation much.
+
+- **Max-sensitivity** (C.-K. Yeh et al., "On the (in)fidelity and sensitivity of
+  explanations", NeurIPS 2019): for ``n_samples`` noisy copies ``x + d`` of a case, with
+  Gaussian ``d`` of standard deviation ``scale`` times each channel's standard deviation over
+  the case's real steps (padding untouched), the largest relative change of the map for the
+  same target::
+
+      max_j || a(x + d_j) - a(x) ||_2 / || a(x) ||_2
+
+  Lower is better; the relative form makes methods of different scale comparable.
+- **Seed stability**: for a stochastic method (SmoothGrad, noise baselines, sampled Shapley
+  values) the mean pairwise Spearman rank correlation of the maps obtained with different
+  seeds (:mod:`tsexplain.evaluate.similarity`). Higher is better; 1 means seed-independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import combinations
+
+import numpy as np
+
+from tsexplain.evaluate.levels import real_slice
+from tsexplain.evaluate.similarity import rank_correlation
+
+__all__ = ["max_sensitivity", "noisy_copies", "seed_stability"]
+
+
+def noisy_copies(
+    X: np.ndarray, lengths: np.ndarray, padding: str, n_samples: int, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``n_samples`` noisy copies of every case, ``(n_samples, n_cases, n_channels, n_timepoints)``.
+
+    The noise on case ``i``, channel ``c`` has standard deviation ``scale`` times the standard
+    deviation of ``X[i, c]`` over its real steps; padded steps are left as they are.
+    """
+    n, c, t = X.shape
+    sd = np.zeros((n, c, 1))
+    real = np.zeros((n, 1, t), dtype=bool)
+    for i, length in enumerate(lengths):
+        sl = real_slice(int(length), t, padding)
+        sd[i, :, 0] = X[i][:, sl].std(axis=1)
+        real[i, 0, sl] = True
+    noise = rng.standard_normal((n_samples, n, c, t)) * (scale * sd)[None] * real[None]
+    return (X[None].astype(np.float64) + noise).astype(np.float32)
+
+
+def max_sensitivity(
+    explainer: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    lengths: np.ndarray,
+    padding: str,
+    attributions: np.ndarray,
+    *,
+    n_samples: int = 8,
+    scale: float = 0.05,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Max-sensitivity per case.
+
+    Parameters
+    ----------
+    explainer : callable
+        Maps a batch ``(M, C, T)`` -- ``n_samples`` noisy copies of every case, stacked sample
+        by sample -- to attributions of the same shape (for the cases' own targets).
+    X : ndarray of shape (n_cases, n_channels, n_timepoints)
+    lengths, padding
+        Real steps per case and the pad side.
+    attributions : ndarray of shape (n_cases, n_channels, n_timepoints)
+        The maps of the unperturbed cases.
+    n_samples : int
+        Noisy copies per case.
+    scale : float
+        Noise standard deviation relative to each channel's spread.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (n_cases,)
+        NaN where the unperturbed map is zero.
+    """
+    n = len(X)
+    noisy = noisy_copies(X, lengths, padding, n_samples, scale, rng)
+    perturbed = explainer(noisy.reshape(n_samples * n, *X.shape[1:])).reshape(n_samples, *X.shape)
+    base = attributions.astype(np.float64)
+    diff = np.sqrt(((perturbed.astype(np.float64) - base[None]) ** 2).sum(axis=(2, 3)))
+    norm = np.sqrt((base**2).sum(axis=(1, 2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(norm > 0, diff.max(axis=0) / np.where(norm > 0, norm, 1.0), np.nan)
+
+
+def seed_stability(
+    maps: Sequence[np.ndarray], lengths: np.ndarray, padding: str, level: str = "time"
+) -> np.ndarray:
+    """Mean pairwise rank correlation per case of two or more maps ``(N, C, T)`` of the same
+    cases (e.g. one per seed); NaN where every pair is undefined."""
+    pairs = [rank_correlation(a, b, lengths, padding, level) for a, b in combinations(maps, 2)]
+    stacked = np.stack(pairs)
+    valid = np.isfinite(stacked)
+    count = valid.sum(axis=0)
+    total = np.where(valid, stacked, 0.0).sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)

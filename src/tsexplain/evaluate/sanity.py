@@ -1,0 +1,64 @@
+"""Sanity checks: an explanation must depend on the model's weights and on the explained class.
+
+- **Cascading model-parameter randomization** (MPRT; J. Adebayo et al., "Sanity checks for
+  saliency maps", NeurIPS 2018): starting from the output layer, the layers with weights are
+  re-initialised one after another, cumulatively, on a copy of the model; after each step the
+  method explains the same cases for the same targets and the map is compared with the
+  original one by Spearman rank correlation (:mod:`tsexplain.evaluate.similarity`). A method
+  that passes drops towards 0 as layers are randomized; one that stays high explains the input,
+  not the model.
+- **Random logit** (L. Sixt, M. Granz and T. Landgraf, "When explanations lie: Why many modified
+  BP attributions fail", ICML 2020): the rank correlation between the map for the explained
+  class and the map for a randomly chosen *other* class. Lower means more class-sensitive.
+
+The original model is never modified: randomization happens on a deep copy. A "layer" is a
+module with a weight matrix of its own (``Conv1d``, ``Linear``, recurrent layers), re-initialised
+by its ``reset_parameters`` under a seed; normalisation layers keep their parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsexplain._context import seeded
+
+__all__ = ["cascading_randomization", "random_other_class", "randomizable_layers"]
+
+
+def randomizable_layers(model: nn.Module) -> list[str]:
+    """Names of the modules with their own weight matrix, output layer first.
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Conv1d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    >>> randomizable_layers(net)
+    ['3', '0']
+    """
+    names = []
+    for name, module in model.named_modules():
+        own = list(module.parameters(recurse=False))
+        if name and hasattr(module, "reset_parameters") and any(p.dim() >= 2 for p in own):
+            names.append(name)
+    return names[::-1]
+
+
+def cascading_randomization(model: nn.Module, seed: int = 0) -> Iterator[tuple[str, nn.Module]]:
+    """Yield ``(layer name, model copy)`` with the first 1, 2, ... layers (output first)
+    re-initialised; the same copy is randomized further at each step."""
+    randomized = copy.deepcopy(model)
+    modules = dict(randomized.named_modules())
+    for i, name in enumerate(randomizable_layers(model)):
+        with seeded(seed + i), torch.no_grad():
+            modules[name].reset_parameters()
+        yield name, randomized
+
+
+def random_other_class(target: np.ndarray, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """For each target, a class drawn uniformly from the other ``n_classes - 1``."""
+    shift = rng.integers(1, n_classes, size=len(target))
+    return (np.asarray(target) + shift) % n_classes
