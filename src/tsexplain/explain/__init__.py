@@ -2,11 +2,31 @@
 
 ``explain(model, data, method="gradcam")`` returns an :class:`Explanation` whose
 ``attributions`` have the input's shape ``(n_cases, n_channels, n_timepoints)``.
+``"captum:<Name>"`` runs any Captum attribution through the same call.
 """
 
-from tsexplain.explain import gradcam  # noqa: F401  (registers the method)
+# Importing a method module registers it.
+from tsexplain.explain import (  # noqa: F401
+    cam,
+    gradcam,
+    gradcam_channel,
+    gradcam_pp,
+    input_x_gradient,
+    integrated_gradients,
+    lstm_gradcam,
+    occlusion,
+    saliency,
+    segments,
+    smoothgrad,
+)
 from tsexplain.explain.api import explain, explain_methods
-from tsexplain.explain.base import GradientMethod, Method, available_methods, get_method, register_method
+from tsexplain.explain.base import (
+    GradientMethod,
+    Method,
+    available_methods,
+    get_method,
+    register_method,
+)
 from tsexplain.explain.explanation import Explanation
 
 __all__ = [

@@ -44,6 +44,7 @@ class Geometry:
 
 def _params(m: nn.Module) -> tuple[int, int, int, int, int] | None:
     """(kernel, stride, dilation, pad_left, pad_right) of a time-resolving module."""
+
     def one(v: object) -> int:
         return int(v[0]) if isinstance(v, (tuple, list)) else int(v)  # type: ignore[arg-type, index]
 
@@ -65,7 +66,9 @@ def _params(m: nn.Module) -> tuple[int, int, int, int, int] | None:
     return None
 
 
-def layer_geometry(model: nn.Module, layer: str, n_timepoints: int, n_channels: int) -> tuple[Geometry, int]:
+def layer_geometry(
+    model: nn.Module, layer: str, n_timepoints: int, n_channels: int
+) -> tuple[Geometry, int]:
     """Compose the geometry of the modules that run before ``layer``'s output.
 
     Returns the geometry and the layer's output length for inputs of ``n_timepoints`` steps.
@@ -86,7 +89,9 @@ def layer_geometry(model: nn.Module, layer: str, n_timepoints: int, n_channels: 
         if not state["done"]:
             t = out[0] if isinstance(out, (tuple, list)) else out
             state["done"] = True
-            state["length"] = int(t.shape[-1]) if isinstance(t, torch.Tensor) and t.dim() == 3 else -1
+            state["length"] = (
+                int(t.shape[-1]) if isinstance(t, torch.Tensor) and t.dim() == 3 else -1
+            )
 
     for m in model.modules():
         if m is not target and _params(m) is not None:
@@ -114,15 +119,30 @@ def layer_geometry(model: nn.Module, layer: str, n_timepoints: int, n_channels: 
         return Geometry(rf, jump, start), n_out
     log.info(
         "layer %s: its length %d is not explained by the convolutions and pooling before it; "
-        "spreading its positions evenly over the input", layer, n_out,
+        "spreading its positions evenly over the input",
+        layer,
+        n_out,
     )
     jump = n_timepoints / max(n_out, 1)
     return Geometry(float(n_timepoints), jump, (jump - 1) / 2, exact=False), n_out
 
 
-def map_to_input(maps: torch.Tensor, geometry: Geometry, n_timepoints: int) -> torch.Tensor:
+def map_to_input(
+    maps: torch.Tensor,
+    geometry: Geometry,
+    n_timepoints: int,
+    lengths: torch.Tensor | None = None,
+    padding: str = "right",
+) -> torch.Tensor:
     """Linearly interpolate ``(n_cases, n_features)`` maps, sampled at the feature centres,
-    onto input steps ``0..n_timepoints-1``; beyond the outermost centres the edge value holds."""
+    onto input steps ``0..n_timepoints-1``; beyond the outermost centres the edge value holds.
+
+    With ``lengths`` ``(n_cases,)`` and a layer as long as the input (``n_features ==
+    n_timepoints``), each case only interpolates between the centres of its real feature
+    positions and holds its own edge values beyond them, exactly as the unpadded series would:
+    padding never leaks into the real steps' values. (A strided layer's positions straddle
+    the pad and are mapped over the whole axis.)
+    """
     n_feat = maps.shape[-1]
     centres = torch.as_tensor(geometry.centres(n_feat), dtype=maps.dtype, device=maps.device)
     if n_feat == n_timepoints and geometry.jump == 1.0 and geometry.start == 0.0:
@@ -131,6 +151,19 @@ def map_to_input(maps: torch.Tensor, geometry: Geometry, n_timepoints: int) -> t
     if n_feat == 1:
         return maps.expand(-1, n_timepoints).clone()
     idx = torch.searchsorted(centres, t).clamp(1, n_feat - 1)
-    lo, hi = centres[idx - 1], centres[idx]
-    w = ((t - lo) / (hi - lo)).clamp(0.0, 1.0)
-    return maps[:, idx - 1] * (1 - w) + maps[:, idx] * w
+    if lengths is None or n_feat != n_timepoints:
+        lo, hi = centres[idx - 1], centres[idx]
+        w = ((t - lo) / (hi - lo)).clamp(0.0, 1.0)
+        return maps[:, idx - 1] * (1 - w) + maps[:, idx] * w
+    # Per case: interpolate only between the centres of real positions [first, last].
+    lengths = lengths.to(maps.device)
+    first = (n_feat - lengths) if padding == "left" else torch.zeros_like(lengths)
+    last = first + lengths - 1
+    hi_i = torch.minimum(torch.maximum(idx[None, :], first[:, None] + 1), last[:, None])
+    lo_i = (hi_i - 1).clamp_min(0)
+    single = (lengths == 1)[:, None]
+    lo_i = torch.where(single, hi_i, lo_i)
+    c_lo, c_hi = centres[lo_i], centres[hi_i]
+    span = torch.where(single, torch.ones_like(c_hi), c_hi - c_lo)
+    w = ((t[None, :] - c_lo) / span).clamp(0.0, 1.0)
+    return maps.gather(1, lo_i) * (1 - w) + maps.gather(1, hi_i) * w

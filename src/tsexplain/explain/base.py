@@ -21,6 +21,7 @@ from tsexplain.models.base import model_device
 from tsexplain.train.batches import SeriesBatch, as_series
 
 __all__ = [
+    "CAPTUM_PREFIX",
     "GradientMethod",
     "Method",
     "available_methods",
@@ -38,14 +39,31 @@ def register_method(cls: type[Method]) -> type[Method]:
     return cls
 
 
-def available_methods() -> dict[str, str]:
-    """Registered method names with their one-line descriptions."""
-    return {name: _METHODS[name].description for name in sorted(_METHODS)}
+CAPTUM_PREFIX = "captum:"
+
+
+def available_methods(captum: bool = False) -> dict[str, str]:
+    """Registered method names with their one-line descriptions.
+
+    ``captum=True`` adds the ``"captum:<Name>"`` pattern (any Captum attribution class by
+    name, when Captum is installed) as one more entry.
+    """
+    out = {name: _METHODS[name].description for name in sorted(_METHODS)}
+    if captum:
+        out[CAPTUM_PREFIX + "<Name>"] = (
+            "any Captum attribution (e.g. captum:DeepLift) through the same call; "
+            "needs the captum extra"
+        )
+    return out
 
 
 def get_method(name: str) -> type[Method]:
-    """The method class registered as ``name``."""
-    check_choice("explanation method", name, sorted(_METHODS))
+    """The method class registered as ``name``; ``"captum:<Name>"`` wraps Captum's ``<Name>``."""
+    if isinstance(name, str) and name.startswith(CAPTUM_PREFIX):
+        from tsexplain.explain.captum_bridge import captum_method
+
+        return captum_method(name[len(CAPTUM_PREFIX) :])
+    check_choice("explanation method", name, [*sorted(_METHODS), CAPTUM_PREFIX + "<Name>"])
     return _METHODS[name]
 
 
@@ -103,7 +121,11 @@ class Method:
         return int(n)
 
     def attribute(
-        self, x: torch.Tensor, target: torch.Tensor | None, lengths: torch.Tensor | None, padding: str
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor | None,
+        lengths: torch.Tensor | None,
+        padding: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Attributions ``(N, C, T)`` and logits ``(N, K)`` for one batch on the model's device."""
         raise NotImplementedError
@@ -119,7 +141,9 @@ class Method:
         """Attributions of shape ``(n_cases, n_channels, n_timepoints)`` for ``X``."""
         from tsexplain.explain.run import run_methods
 
-        batch = as_series(X, lengths=lengths, padding=padding, n_channels=getattr(self.model, "n_channels", None))
+        batch = as_series(
+            X, lengths=lengths, padding=padding, n_channels=getattr(self.model, "n_channels", None)
+        )
         attrs, _, _ = run_methods(self.model, batch, [self], target, batch_size)
         return attrs[0]
 
@@ -138,7 +162,11 @@ class GradientMethod(Method):
         raise NotImplementedError
 
     def attribute(
-        self, x: torch.Tensor, target: torch.Tensor | None, lengths: torch.Tensor | None, padding: str
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor | None,
+        lengths: torch.Tensor | None,
+        padding: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         model = self.model
         assert isinstance(model, nn.Module)

@@ -10,12 +10,15 @@ layer and the target class score ``y``::
 The layer's time axis is then mapped onto the input's: every feature position is placed at
 the centre of its receptive field (so the map of a causal network is not shifted late by half
 its receptive field, and a strided network's map is not stretched naively) and the map is
-linearly interpolated between centres. Padded steps are excluded from ``a_k`` and get zero.
+linearly interpolated between centres. Padded steps are excluded from ``a_k`` and get zero,
+and each padded case is interpolated over its own real positions only (edge values held), so
+its map on the real steps is the unpadded series' map.
 The map resolves time only and is broadcast over channels (``resolution="time"``).
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import torch
@@ -30,6 +33,12 @@ from tsexplain.explain.base import GradientMethod, register_method
 from tsexplain.models.base import SeriesClassifier
 
 __all__ = ["GradCAM", "default_layer"]
+
+# Receptive-field geometry per model and (layer, n_timepoints, n_channels); it depends on the
+# architecture only, so the Grad-CAM variants of one model share it.
+_GEOMETRY: weakref.WeakKeyDictionary[
+    nn.Module, dict[tuple[str, int, int], tuple[Geometry, int]]
+] = weakref.WeakKeyDictionary()
 
 
 def default_layer(model: nn.Module) -> str:
@@ -88,19 +97,19 @@ class GradCAM(GradientMethod):
         super().__init__(model, layer=layer, relu=relu)
         self.layer = layer
         self.relu = relu
-        self._geometry: dict[int, tuple[Geometry, int]] = {}
 
     def layers(self, model: nn.Module) -> list[str]:
         return [self.layer]
 
     def geometry(self, n_timepoints: int, n_channels: int) -> tuple[Geometry, int]:
-        """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached)."""
-        if n_timepoints not in self._geometry:
-            assert isinstance(self.model, nn.Module)
-            self._geometry[n_timepoints] = layer_geometry(
-                self.model, self.layer, n_timepoints, n_channels
-            )
-        return self._geometry[n_timepoints]
+        """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached per
+        model, so the Grad-CAM variants on one model measure it once)."""
+        assert isinstance(self.model, nn.Module)
+        cache = _GEOMETRY.setdefault(self.model, {})
+        key = (self.layer, n_timepoints, n_channels)
+        if key not in cache:
+            cache[key] = layer_geometry(self.model, self.layer, n_timepoints, n_channels)
+        return cache[key]
 
     def feature_map(self, p: GradientPass) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's output ``A`` and its gradient ``G``, both ``(N, K, T')``."""

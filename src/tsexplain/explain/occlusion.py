@@ -1,0 +1,160 @@
+"""Occlusion: the drop in the target score when a sliding window of the series is replaced.
+
+M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional networks", ECCV 2014.
+A window of ``window`` steps slides over each case's real steps in steps of ``stride`` (the
+last window is cut at the series' end, as in Captum); the replaced copy's score drop
+``y_c(x) - y_c(x_occluded)`` is credited to every value the window covered, and each value gets
+the mean over the windows that covered it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.explain._perturb import (
+    FILLS,
+    PerturbationMethod,
+    channel_means,
+    fill_off,
+    real_bounds,
+    real_steps,
+)
+from tsexplain.explain.base import register_method
+
+__all__ = ["Occlusion"]
+
+
+@register_method
+class Occlusion(PerturbationMethod):
+    """Sliding-window occlusion, many windows per forward pass.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        A classifier, or any callable mapping a float32 array ``(R, C, T)`` (and optionally
+        ``lengths=``, ``padding=``) to class scores ``(R, K)``.
+    window : int
+        Window length in steps; at most the shortest real length in the data.
+    stride : int, optional
+        Shift between windows, at most ``window`` (default ``window // 2``, at least 1).
+    fill : {"zero", "mean", "linear"}
+        What replaces the window: zeros, the series' channel mean over its real steps, or a
+        straight line between the real values just before and after the window (the edge value
+        at either end of the series).
+    channels : {"each", "all"}
+        Occlude one channel at a time (``"channel-time"`` resolution) or all channels at once
+        (one evaluation per window; the map is the same on every channel).
+    output : {"logit", "probability"}
+        Score of a module: its target logit (default, the score of the gradient methods) or
+        probability. A callable's scores are used as they are.
+    internal_batch_size : int
+        Occluded copies per forward pass.
+
+    Notes
+    -----
+    Windows only cover real steps and the fill never reads the pad. Cost: one forward per
+    window (per channel with ``channels="each"``), batched. Returns ``(n_cases, n_channels,
+    n_timepoints)``.
+
+    Examples
+    --------
+    >>> import tsexplain as tx
+    >>> ds = tx.data.make_sensor_failure(4, seed=0)
+    >>> model = tx.models.build("causal_cnn", 3, 2, seed=0)
+    >>> Occlusion(model, window=10, fill="linear")(ds.X, lengths=ds.lengths, padding=ds.padding).shape
+    (4, 3, 120)
+    """
+
+    name = "occlusion"
+    description = (
+        "occlusion: score drop when a sliding window is replaced (zero, mean or linear fill)"
+    )
+    default_output = "logit"
+
+    def __init__(
+        self,
+        model: Any,
+        window: int = 8,
+        stride: int | None = None,
+        fill: str = "zero",
+        channels: str = "each",
+        output: str | None = None,
+        internal_batch_size: int = 256,
+    ) -> None:
+        window = int(window)
+        stride = max(1, window // 2) if stride is None else int(stride)
+        if window < 1 or stride < 1 or stride > window:
+            raise TsExplainError(
+                f"occlusion needs 1 <= stride <= window, got window={window}, stride={stride}; "
+                "a stride beyond the window would leave steps unexplained"
+            )
+        check_choice("fill", fill, FILLS)
+        check_choice("channels", channels, ("each", "all"))
+        super().__init__(
+            model,
+            output=output,
+            internal_batch_size=internal_batch_size,
+            window=window,
+            stride=stride,
+            fill=fill,
+            channels=channels,
+        )
+        self.window, self.stride, self.fill, self.channels = window, stride, fill, channels
+        if channels == "all":
+            self.resolution = "time"  # type: ignore[misc]
+
+    def windows(self, start: np.ndarray, lens: np.ndarray, n_channels: int) -> np.ndarray:
+        """Rows ``(case, channel or -1 for all, first step, end step)`` of every occluded copy."""
+        short = np.flatnonzero(lens < self.window)
+        if short.size:
+            i = int(short[0])
+            raise TsExplainError(
+                f"the occlusion window ({self.window} steps) is longer than the series: case {i} "
+                f"has {int(lens[i])} real steps; use window <= {int(lens.min())}"
+            )
+        groups = list(range(n_channels)) if self.channels == "each" else [-1]
+        rows = []
+        for i, (s0, n) in enumerate(zip(start, lens, strict=True)):
+            count = int(np.ceil((n - self.window) / self.stride)) + 1
+            first = s0 + self.stride * np.arange(count)
+            end = np.minimum(first + self.window, s0 + n)
+            for g in groups:
+                rows.append(np.stack([np.full(count, i), np.full(count, g), first, end], axis=1))
+        return np.concatenate(rows).astype(np.int64)
+
+    def attribute(
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor | None,
+        lengths: torch.Tensor | None,
+        padding: str,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        n, c, t = x.shape
+        start, lens = real_bounds(lengths, n, t, padding)
+        rows = torch.as_tensor(self.windows(start, lens, c), device=x.device)
+        real = real_steps(lengths, x, padding)
+        means = channel_means(x, real)
+        attr = torch.zeros_like(x)
+        count = torch.zeros_like(x)
+        steps = torch.arange(t, device=x.device)
+        chans = torch.arange(c, device=x.device)
+        with self.scorer.active():
+            scores, target, logits = self.base_scores(x, target, lengths, padding)
+            base = scores.gather(1, target[:, None])[:, 0]
+            for r0 in range(0, rows.shape[0], self.scorer.max_rows):
+                case, group, first, end = rows[r0 : r0 + self.scorer.max_rows].T
+                window = (steps >= first[:, None]) & (steps < end[:, None])
+                chan = (chans == group[:, None]) | (group[:, None] < 0)
+                off = window[:, None, :] & chan[:, :, None]
+                copies = fill_off(x[case], off, real[case], self.fill, means[case])
+                lens_r = None if lengths is None else lengths[case]
+                score = self.scorer(copies, lens_r, padding).gather(1, target[case][:, None])[:, 0]
+                drop = (base[case] - score).to(x.dtype)
+                off_f = off.to(x.dtype)
+                attr.index_add_(0, case, off_f * drop[:, None, None])
+                count.index_add_(0, case, off_f)
+        return attr / count.clamp_min(1.0), logits
