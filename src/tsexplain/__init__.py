@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from tsexplain import data, models, train
 from tsexplain.errors import TsExplainError
+from tsexplain.evaluate import benchmark, evaluate
 from tsexplain.explain import Explanation, explain, explain_methods
 from tsexplain.train import (
     classification_report,
@@ -27,7 +28,11 @@ __all__ = [
     "TsExplainError",
     "__version__",
     "classification_report",
+    "benchmark",
+    "benchmark",
     "data",
+    "evaluate",
+    "evaluate",
     "explain",
     "explain_methods",
     "fit",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from tsexplain.errors import TsExplainError
 
@@ -290,6 +291,85 @@ def explain_cmd(
     click.echo(
         f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}"
     )
+
+
+@cli.command("evaluate")
+@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder.")
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file the explanations belong to.")
+@click.option("--explanations", "ex_path", required=True, type=click.Path(path_type=Path), help="Explanation .npz (from tsexplain explain).")
+@click.option("--metric", "metrics", multiple=True, help="Metric or group name; repeat (default: all that apply).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table as .csv or .json.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def evaluate_cmd(model_path: Path, data_path: Path, ex_path: Path, metrics: tuple[str, ...], out: Path | None, seed: int) -> None:
+    """Score one method's explanations: localization, faithfulness, sanity, robustness, ..."""
+    import tsexplain as tx
+    from tsexplain.evaluate import evaluate
+
+    model = tx.load_model(_model_dir(model_path))
+    ds = tx.data.load(data_path)
+    ex = tx.Explanation.load(ex_path)
+    names = [n for m in metrics for n in m.split(",") if n] or None
+    table = evaluate(model, ds, ex, metrics=names, seed=seed)
+    if out is not None:
+        if out.suffix not in (".csv", ".json"):
+            raise TsExplainError(f"--out must end in .csv or .json, got {out.name}")
+        (table.to_csv if out.suffix == ".csv" else table.to_json)(out)
+    click.echo(table.summary())
+    for key, why in getattr(table, "skipped", {}).items():
+        click.echo(f"skipped {key}: {why}")
+
+
+@cli.command("benchmark")
+@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder.")
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file (with a mask for localization).")
+@click.option("--methods", "methods", multiple=True, help="Method names; repeat or comma-separate (default: all).")
+@click.option("--max-cases", type=click.IntRange(min=1), default=None, help="Use the first N cases.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmark"), show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], max_cases: int | None, out: Path, seed: int) -> None:
+    """Compare explanation methods on one model and data set, rank them, write table and figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tsexplain as tx
+    from tsexplain._runtime import staged_output
+    from tsexplain.evaluate import benchmark
+    from tsexplain.plot import plot_curves, plot_rank_heatmap
+
+    model = tx.load_model(_model_dir(model_path))
+    ds = tx.data.load(data_path)
+    if max_cases is not None and max_cases < ds.n_cases:
+        ds = ds.subset(np.arange(max_cases))
+    names = [n for m in methods for n in m.split(",") if n] or None
+    result = benchmark(model, ds, names, seed=seed)
+    with staged_output(out) as stage:
+        result.table.to_csv(stage / "metrics.csv")
+        (stage / "ranking.json").write_text(json.dumps(result.as_dict(), indent=2))
+        for name, fig in (
+            ("rank_heatmap.png", plot_rank_heatmap(result)),
+            ("deletion_curves.png", plot_curves(result.table.curves, kind="deletion")),
+            ("insertion_curves.png", plot_curves(result.table.curves, kind="insertion")),
+        ):
+            fig.savefig(stage / name, dpi=110)
+            plt.close(fig)  # type: ignore[arg-type]
+    click.echo(result.summary())
+    click.echo(f"wrote {out}/ (metrics.csv, ranking.json, figures)")
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .npz.")
+@click.option("--n-cases", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--padding", type=click.Choice(["left", "right"]), default="left", show_default=True)
+def generate(out: Path, n_cases: int, seed: int, padding: str) -> None:
+    """Write a synthetic sensor-failure data set (with its ground-truth mask) to an .npz."""
+    import tsexplain as tx
+
+    ds = tx.data.make_sensor_failure(n_cases, padding=padding, seed=seed)
+    path = ds.save(out)
+    click.echo(f"wrote {path}: {ds}")
 
 
 @cli.command()

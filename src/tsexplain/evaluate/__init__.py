@@ -7,15 +7,19 @@ work on plain arrays and can be used on their own.
 """
 
 from tsexplain.evaluate.api import GROUPS, available_metrics, evaluate
+from tsexplain.evaluate.benchmark import CRITERIA, BenchmarkResult, benchmark
 from tsexplain.evaluate.config import EvalConfig
 from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
 
 __all__ = [
+    "CRITERIA",
     "GROUPS",
+    "BenchmarkResult",
     "Curve",
     "EvalConfig",
     "MetricRow",
     "ResultTable",
     "available_metrics",
+    "benchmark",
     "evaluate",
 ]

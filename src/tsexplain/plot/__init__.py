@@ -1,5 +1,6 @@
 """Matplotlib figures. Every function takes ``ax=None`` and returns the figure; none shows it."""
 
+from tsexplain.plot.evaluation import plot_curves, plot_rank_heatmap
 from tsexplain.plot.series import plot_attribution, shade_regions
 from tsexplain.plot.training import (
     plot_class_histogram,
@@ -10,6 +11,8 @@ from tsexplain.plot.training import (
 __all__ = [
     "plot_attribution",
     "plot_class_histogram",
+    "plot_curves",
+    "plot_rank_heatmap",
     "plot_confusion_matrix",
     "plot_training_curves",
     "shade_regions",

@@ -1,0 +1,248 @@
+"""Compare explanation methods on one model and data set, and rank them.
+
+``benchmark(model, data, methods)`` explains ``data`` with every method, scores each
+explanation with :func:`~tsexplain.evaluate.evaluate`, and ranks the methods on a small set of
+headline criteria, each against the random-attribution reference where one exists:
+
+========================  =========================================================  ==========
+criterion                 metric row used (macro over classes)                       better
+========================  =========================================================  ==========
+localization              ``auroc`` at time level (needs a ground-truth mask)         higher
+pointing                  ``pointing_game`` at time level (needs a mask)              higher
+deletion                  ``deletion_auc``, mean replacement, point-wise              lower
+insertion                 ``insertion_auc``, mean replacement, point-wise             higher
+sanity                    ``mprt`` after randomizing every layer (|rank correlation|) lower
+robustness                ``max_sensitivity``                                        lower
+cost                      ``wall_time`` per explained series                         lower
+========================  =========================================================  ==========
+
+A method's overall rank is its mean rank over the criteria that could be computed. A method
+whose map survives full randomization of the model (|rho| >= 0.5) fails the sanity check
+(Adebayo et al., "Sanity checks for saliency maps", NeurIPS 2018) and is never recommended.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tsexplain.data.dataset import Dataset
+from tsexplain.errors import TsExplainError
+from tsexplain.evaluate.api import evaluate
+from tsexplain.evaluate.table import MetricRow, ResultTable
+from tsexplain.explain import Explanation, explain, explain_methods, get_method
+
+__all__ = ["CRITERIA", "BenchmarkResult", "benchmark"]
+
+log = logging.getLogger(__name__)
+
+# criterion -> (metric, level, variant prefix, higher is better)
+CRITERIA: dict[str, tuple[str, str, str, bool]] = {
+    "localization": ("auroc", "time", "", True),
+    "pointing": ("pointing_game", "time", "", True),
+    "deletion": ("deletion_auc", "", "replace=mean,unit=point", False),
+    "insertion": ("insertion_auc", "", "replace=mean,unit=point", True),
+    "sanity": ("mprt", "", "", False),
+    "robustness": ("max_sensitivity", "", "", False),
+    "cost": ("wall_time", "", "", False),
+}
+SANITY_FAIL = 0.5
+BENCHMARK_DEFAULTS: dict[str, Any] = {
+    "replacements": ("mean",),
+    "units": ("point",),
+    "max_cases": 100,
+    "n_noise": 4,
+    "n_boot": 200,
+}
+
+
+def _pick(rows: list[MetricRow], method: str, criterion: str) -> MetricRow | None:
+    metric, level, variant, _ = CRITERIA[criterion]
+    cands = [
+        r for r in rows
+        if r.method == method and r.metric == metric and r.cls in ("macro", "all")
+        and (not level or r.level == level) and r.variant.startswith(variant)
+    ]
+    if not cands:
+        return None
+    if metric == "mprt":  # the last cascade step: every layer randomized
+        def depth(r: MetricRow) -> int:
+            try:
+                return int(r.variant.split("=")[1].split("/")[0])
+            except (IndexError, ValueError):
+                return 0
+        return max(cands, key=depth)
+    return cands[0]
+
+
+@dataclass
+class BenchmarkResult:
+    """The scores of every method and their ranking.
+
+    ``table`` holds every metric row; ``scores[method][criterion]`` the headline value (NaN if
+    not computed); ``references[criterion]`` the random-attribution value where one exists;
+    ``ranking`` the methods from best to worst overall; ``seconds[method]`` the explanation
+    time; ``explanations`` the computed explanations.
+    """
+
+    table: ResultTable
+    scores: dict[str, dict[str, float]]
+    references: dict[str, float]
+    ranking: list[str]
+    mean_rank: dict[str, float]
+    sane: dict[str, bool]
+    seconds: dict[str, float]
+    explanations: list[Explanation] = field(repr=False, default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def recommended(self) -> str | None:
+        """The best-ranked method that passes the sanity check."""
+        for m in self.ranking:
+            if self.sane.get(m, True):
+                return m
+        return None
+
+    def summary(self) -> str:
+        crits = [c for c in CRITERIA if any(not math.isnan(s[c]) for s in self.scores.values())]
+        head = f"{'rank':<5}{'method':<22}" + "".join(f"{c:>14}" for c in crits) + f"{'mean rank':>11}"
+        lines = [head, "-" * len(head)]
+        for i, m in enumerate(self.ranking, 1):
+            cells = "".join(f"{self.scores[m][c]:>14.3f}" for c in crits)
+            flag = "" if self.sane.get(m, True) else "  (fails sanity)"
+            lines.append(f"{i:<5}{m:<22}{cells}{self.mean_rank[m]:>11.2f}{flag}")
+        ref = "".join(
+            f"{self.references[c]:>14.3f}" if not math.isnan(self.references.get(c, math.nan)) else f"{'-':>14}"
+            for c in crits
+        )
+        lines.append(f"{'':<5}{'random reference':<22}{ref}")
+        for m, why in self.skipped.items():
+            lines.append(f"skipped {m}: {why}")
+        rec = self.recommended
+        if rec is not None:
+            lines.append(f"recommended: {rec} (best mean rank among methods that pass the sanity check)")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
+        return {
+            "criteria": {c: {"metric": m, "level": lv, "variant": v, "higher_is_better": h}
+                         for c, (m, lv, v, h) in CRITERIA.items()},
+            "scores": {m: {c: clean(v) for c, v in s.items()} for m, s in self.scores.items()},
+            "references": {c: clean(v) for c, v in self.references.items()},
+            "ranking": self.ranking,
+            "mean_rank": self.mean_rank,
+            "sane": self.sane,
+            "recommended": self.recommended,
+            "explain_seconds": self.seconds,
+            "skipped": self.skipped,
+        }
+
+
+def benchmark(
+    model: Any,
+    data: Dataset,
+    methods: Sequence[str] | None = None,
+    *,
+    method_params: dict[str, dict[str, Any]] | None = None,
+    metrics: Sequence[str] | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    **options: Any,
+) -> BenchmarkResult:
+    """Explain ``data`` with each method, score every explanation, rank the methods.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The classifier.
+    data : Dataset
+        Labelled series (with ``mask`` for the localization criteria).
+    methods : list of str, optional
+        Registry names (default: every registered method except the ``captum:`` bridge).
+    method_params : dict, optional
+        Hyperparameters per method name.
+    metrics : list of str, optional
+        Metric or group names passed to :func:`evaluate` (default: those the criteria need,
+        plus complexity).
+    seed : int
+        Seeds the methods that take one and every metric.
+    **options
+        :class:`~tsexplain.evaluate.EvalConfig` fields. The benchmark defaults to the settings
+        its criteria read, to keep a 500-series run of 8 methods within minutes:
+        ``replacements=("mean",)``, ``units=("point",)``, ``max_cases=100`` for the metrics
+        that re-run a method (sanity, robustness), ``n_noise=4``, ``n_boot=200``.
+
+    Returns
+    -------
+    BenchmarkResult
+    """
+    explicit = bool(methods)
+    names = list(methods) if methods else [m for m in explain_methods() if not m.startswith("captum:")]
+    if not names:
+        raise TsExplainError("no methods to benchmark")
+    params = dict(method_params or {})
+    wanted = list(metrics) if metrics else [
+        "localization", "deletion_auc", "insertion_auc", "flip_fraction", "mprt",
+        "max_sensitivity", "complexity", "cost",
+    ]
+    if data.mask is None:
+        wanted = [m for m in wanted if m != "localization"]
+    for key, value in BENCHMARK_DEFAULTS.items():
+        options.setdefault(key, value)
+    explanations, seconds, tables = [], {}, []
+    skipped: dict[str, str] = {}
+    for name in list(names):
+        kw = dict(params.get(name, {}))
+        if "seed" in inspect.signature(get_method(name).__init__).parameters:
+            kw.setdefault("seed", seed)
+        t0 = time.perf_counter()
+        try:
+            ex = explain(model, data, method=name, batch_size=batch_size, **kw)
+        except TsExplainError as exc:
+            if explicit:
+                raise
+            skipped[name] = str(exc)  # a method that does not apply to this model
+            names.remove(name)
+            log.info("skipping %s: %s", name, exc)
+            continue
+        seconds[name] = time.perf_counter() - t0
+        assert isinstance(ex, Explanation)
+        explanations.append(ex)
+        log.info("%s explained in %.2f s; scoring", name, seconds[name])
+        tables.append(evaluate(model, data, ex, metrics=wanted, seed=seed, **options))
+    table = ResultTable.concat(tables)
+    rows = list(table.rows)
+    scores: dict[str, dict[str, float]] = {}
+    references: dict[str, float] = {}
+    for name in names:
+        scores[name] = {}
+        for crit in CRITERIA:
+            row = _pick(rows, name, crit)
+            value = math.nan if row is None else float(row.value)
+            if crit == "sanity" and not math.isnan(value):
+                value = abs(value)
+            scores[name][crit] = value
+            if row is not None and not math.isnan(row.reference) and crit not in references:
+                references[crit] = float(row.reference)
+    ranks: dict[str, list[float]] = {m: [] for m in names}
+    for crit, (_, _, _, higher) in CRITERIA.items():
+        vals = {m: scores[m][crit] for m in names if not math.isnan(scores[m][crit])}
+        if len(vals) < 2:
+            continue
+        order = sorted(vals, key=lambda m: -vals[m] if higher else vals[m])
+        for r, m in enumerate(order, 1):
+            ranks[m].append(float(r))
+    mean_rank = {m: float(np.mean(r)) if r else math.inf for m, r in ranks.items()}
+    ranking = sorted(names, key=lambda m: (mean_rank[m], m))
+    sane = {m: not (scores[m]["sanity"] >= SANITY_FAIL) for m in names}
+    return BenchmarkResult(
+        table, scores, references, ranking, mean_rank, sane, seconds, explanations, skipped
+    )
