@@ -52,7 +52,7 @@ def test_benchmark_skips_methods_that_do_not_apply_only_by_default(trained):
 
 
 def test_cli_evaluate_benchmark_generate(trained, tmp_path):
-    _, val, root = trained
+    _, _val, root = trained
     runner = CliRunner()
     res = runner.invoke(cli, ["generate", "--out", str(tmp_path / "g.npz"), "--n-cases", "30", "--seed", "4"])
     assert res.exit_code == 0, res.output

@@ -19,6 +19,7 @@ from tsexplain.data.synthetic import make_sensor_failure
 __all__ = [
     "AAMI_CLASSES",
     "Dataset",
+    "available_readers",
     "balanced_sampler",
     "class_weights",
     "encode_labels",
@@ -28,7 +29,6 @@ __all__ = [
     "make_sensor_failure",
     "pad_series",
     "read_wfdb_beats",
-    "available_readers",
     "real_mask",
     "register_reader",
     "repad",

@@ -12,7 +12,7 @@ import numpy as np
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 
-__all__ = ["encode_labels", "load", "available_readers", "register_reader"]
+__all__ = ["available_readers", "encode_labels", "load", "register_reader"]
 
 Reader = Callable[..., Dataset]
 _READERS: dict[str, Reader] = {}

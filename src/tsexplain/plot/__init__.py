@@ -11,9 +11,9 @@ from tsexplain.plot.training import (
 __all__ = [
     "plot_attribution",
     "plot_class_histogram",
+    "plot_confusion_matrix",
     "plot_curves",
     "plot_rank_heatmap",
-    "plot_confusion_matrix",
     "plot_training_curves",
     "shade_regions",
 ]
