@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +193,7 @@ def train(
         )
         fig = plot_training_curves(result.history)
         fig.savefig(stage / "training_curves.png", dpi=110)
-        plt.close(fig)  # type: ignore[arg-type]
+        plt.close(fig)
     _print_report(report)
     click.echo(f"best epoch {result.best_epoch}; wrote {out}/model ({result.seconds:.1f} s)")
 
@@ -353,7 +352,7 @@ def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], m
             ("insertion_curves.png", plot_curves(result.table.curves, kind="insertion")),
         ):
             fig.savefig(stage / name, dpi=110)
-            plt.close(fig)  # type: ignore[arg-type]
+            plt.close(fig)
     click.echo(result.summary())
     click.echo(f"wrote {out}/ (metrics.csv, ranking.json, figures)")
 
@@ -399,4 +398,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

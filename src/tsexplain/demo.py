@@ -127,7 +127,7 @@ def run_demo(
         ("confusion_matrix.png", plot_confusion_matrix(val.y, ex.predicted, val.classes)),
     ):
         fig.savefig(figures / name, dpi=110)
-        plt.close(fig)  # type: ignore[arg-type]
+        plt.close(fig)
     written = []
     for label, idx in (("detected", detected), ("missed", missed)):
         for k, i in enumerate(idx[: cfg.n_figures]):

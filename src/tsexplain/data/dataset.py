@@ -259,17 +259,18 @@ class Dataset:
                         f"{path}: an .npz data set needs arrays 'X' and 'y', found {sorted(files)}"
                     )
                 header = json.loads(str(npz["header"])) if "header" in files else {}
-                return cls(
-                    X=npz["X"],
-                    y=npz["y"],
-                    lengths=npz["lengths"] if "lengths" in files else None,
-                    padding=header.get("padding", "right"),
-                    classes=header.get("classes"),
-                    channel_names=header.get("channel_names"),
-                    mask=npz["mask"] if "mask" in files else None,
-                    name=header.get("name", path.stem),
-                    meta=header.get("meta", {}),
-                )
+                fields: dict[str, Any] = {
+                    "X": npz["X"],
+                    "y": npz["y"],
+                    "lengths": npz["lengths"] if "lengths" in files else None,
+                    "padding": header.get("padding", "right"),
+                    "classes": header.get("classes"),
+                    "channel_names": header.get("channel_names"),
+                    "mask": npz["mask"] if "mask" in files else None,
+                    "name": header.get("name", path.stem),
+                    "meta": header.get("meta", {}),
+                }
+                return cls(**fields)
         except TsExplainError as exc:
             if str(path) in str(exc):
                 raise

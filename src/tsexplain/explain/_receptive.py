@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,13 +46,13 @@ class Geometry:
 def _params(m: nn.Module) -> tuple[int, int, int, int, int] | None:
     """(kernel, stride, dilation, pad_left, pad_right) of a time-resolving module."""
 
-    def one(v: object) -> int:
-        return int(v[0]) if isinstance(v, (tuple, list)) else int(v)  # type: ignore[arg-type, index]
+    def one(v: Any) -> int:
+        return int(v[0]) if isinstance(v, (tuple, list)) else int(v)
 
     if isinstance(m, nn.Conv1d):
         k, s, d = one(m.kernel_size), one(m.stride), one(m.dilation)
         if hasattr(m, "pad_left"):  # tsexplain's SameConv1d / CausalConv1d pad explicitly
-            return k, s, d, int(m.pad_left), int(m.pad_right)
+            return k, s, d, int(getattr(m, "pad_left")), int(getattr(m, "pad_right"))  # noqa: B009
         if isinstance(m.padding, str):
             total = d * (k - 1) if m.padding == "same" else 0
             return k, s, d, total // 2, total - total // 2

@@ -77,18 +77,18 @@ def run_methods(
             logits, tgt = p.logits, p.target
             for m in shared:
                 out[methods.index(m)][sl] = m.from_pass(p).float().cpu().numpy()
-        for m in others:
-            a, lg = m.attribute(x, tgt, lens, batch.padding)
+        for om in others:
+            attr, lg = om.attribute(x, tgt, lens, batch.padding)
             if logits is None:
                 logits = lg.detach()
                 if tgt is None:
                     tgt = logits.argmax(-1)
-            out[methods.index(m)][sl] = a.detach().float().cpu().numpy()
+            out[methods.index(om)][sl] = attr.detach().float().cpu().numpy()
         assert logits is not None and tgt is not None
         logits_all[sl] = logits.float().cpu().numpy()
         target_all[sl] = tgt.cpu().numpy()
     if not batch.full_length:
         keep = real_mask(batch.lengths, batch.X.shape[-1], batch.padding)[:, None, :]
-        for a in out:
-            a *= keep
+        for arr in out:
+            arr *= keep
     return out, logits_all, target_all

@@ -105,7 +105,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     the batch mean and variance are taken over real steps, so padding never shifts them.
     """
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if not self.training or mask is None:
             return super().forward(x)
         count = mask.sum().clamp_min(2.0)

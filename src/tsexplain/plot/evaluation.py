@@ -9,7 +9,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure, SubFigure
+from matplotlib.figure import Figure
+
+from tsexplain.plot._axes import figure_of
 
 __all__ = ["plot_curves", "plot_rank_heatmap"]
 
@@ -22,7 +24,7 @@ def plot_curves(
     unit: str = "point",
     cls: str | None = None,
     ax: Axes | None = None,
-) -> Figure | SubFigure:
+) -> Figure:
     """Mean deletion (or insertion) curves of several methods with the random reference.
 
     ``curves`` are :class:`tsexplain.evaluate.Curve` objects (e.g. ``table.curves``); those of
@@ -36,7 +38,7 @@ def plot_curves(
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     else:
-        fig = ax.figure
+        fig = figure_of(ax)
     for c in chosen:
         area = float(np.trapezoid(c.mean(cls), c.fractions))
         ax.plot(c.fractions, c.mean(cls), "-o", ms=3, label=f"{c.method} (AUC {area:.3f})")
@@ -50,7 +52,7 @@ def plot_curves(
     return fig
 
 
-def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure | SubFigure:
+def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure:
     """Method x criterion heat map of a :class:`~tsexplain.evaluate.BenchmarkResult`: colour is
     the method's rank on each criterion (1 = best), the cell text its value."""
     from tsexplain.evaluate.benchmark import CRITERIA
@@ -69,7 +71,7 @@ def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure | SubFig
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.3 * len(crits) + 2.5, 0.45 * len(methods) + 1.5), layout="constrained")
     else:
-        fig = ax.figure
+        fig = figure_of(ax)
     im = ax.imshow(ranks, cmap="RdYlGn_r", aspect="auto", vmin=1, vmax=max(len(methods), 2))
     for i in range(len(methods)):
         for j in range(len(crits)):

@@ -13,6 +13,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from tsexplain.data.padding import real_mask
+from tsexplain.plot._axes import figure_of
 
 __all__ = ["plot_attribution", "shade_regions"]
 
@@ -28,7 +29,7 @@ def shade_regions(
     ax: Axes, flags: np.ndarray, t: np.ndarray, label: str = "true region", **kw: Any
 ) -> None:
     """Shade each run of ``flags`` (over time steps ``t``) on ``ax``."""
-    style = {"color": "tab:red", "alpha": 0.15, "lw": 0}
+    style: dict[str, Any] = {"color": "tab:red", "alpha": 0.15, "lw": 0}
     style.update(kw)
     for i, (a, b) in enumerate(_runs(flags)):
         ax.axvspan(t[a] - 0.5, t[b - 1] + 0.5, label=label if i == 0 else None, **style)
@@ -110,7 +111,7 @@ def plot_attribution(
         axes = [ax] if isinstance(ax, Axes) else list(ax)
         if len(axes) != n_channels:
             raise ValueError(f"need {n_channels} axes (one per channel), got {len(axes)}")
-        fig = axes[0].figure  # type: ignore[assignment]
+        fig = figure_of(axes[0])
     names = (
         list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(n_channels)]
     )
@@ -119,7 +120,7 @@ def plot_attribution(
         pts = np.stack([t, xs[c]], axis=1)
         if length > 1:
             segs = np.stack([pts[:-1], pts[1:]], axis=1)
-            line = LineCollection(segs, cmap=cmap, norm=norm, linewidths=2.0)
+            line = LineCollection(list(segs), cmap=cmap, norm=norm, linewidths=2.0)
             line.set_array((vals[c, :-1] + vals[c, 1:]) / 2)
             axc.add_collection(line)
         else:

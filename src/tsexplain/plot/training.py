@@ -7,17 +7,19 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure, SubFigure
+from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
+
+from tsexplain.plot._axes import figure_of
 
 __all__ = ["plot_class_histogram", "plot_confusion_matrix", "plot_training_curves"]
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure | SubFigure, Axes]:
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
-    return ax.figure, ax
+    return figure_of(ax), ax
 
 
 def plot_class_histogram(
@@ -26,7 +28,7 @@ def plot_class_histogram(
     *,
     title: str | None = "Cases per class",
     ax: Axes | None = None,
-) -> Figure | SubFigure:
+) -> Figure:
     """Bar chart of cases per class, with counts on the bars."""
     fig, ax = _axes(ax, (5, 3.2))
     counts = np.bincount(np.asarray(y), minlength=len(classes))
@@ -47,7 +49,7 @@ def plot_confusion_matrix(
     normalize: str | None = None,
     title: str | None = "Confusion matrix",
     ax: Axes | None = None,
-) -> Figure | SubFigure:
+) -> Figure:
     """Confusion matrix (rows: true class, columns: predicted); ``normalize`` as scikit-learn's
     (``None``, ``"true"``, ``"pred"``, ``"all"``)."""
     fig, ax = _axes(ax, (4.2, 3.8))
@@ -68,7 +70,7 @@ def plot_confusion_matrix(
 
 def plot_training_curves(
     history: Sequence[dict[str, float]], *, ax: Axes | Sequence[Axes] | None = None
-) -> Figure | SubFigure:
+) -> Figure:
     """Loss and accuracy per epoch, training and validation."""
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
@@ -76,7 +78,7 @@ def plot_training_curves(
         axes = list(ax) if not isinstance(ax, Axes) else [ax]
         if len(axes) != 2:
             raise ValueError("plot_training_curves needs two axes (loss, accuracy)")
-        fig = axes[0].figure  # type: ignore[assignment]
+        fig = figure_of(axes[0])
     epochs = [h["epoch"] for h in history]
     for axc, key in zip(axes, ("loss", "accuracy"), strict=True):
         axc.plot(epochs, [h[key] for h in history], "o-", label="train", ms=3)
