@@ -230,7 +230,7 @@ class PerturbationMethod(Method):
         model: Any,
         *,
         output: str | None = None,
-        internal_batch_size: int = 256,
+        internal_batch_size: int = 64,
         **params: Any,
     ) -> None:
         if not callable(model):

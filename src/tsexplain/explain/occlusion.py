@@ -83,7 +83,7 @@ class Occlusion(PerturbationMethod):
         fill: str = "zero",
         channels: str = "each",
         output: str | None = None,
-        internal_batch_size: int = 256,
+        internal_batch_size: int = 64,
     ) -> None:
         window = int(window)
         stride = max(1, window // 2) if stride is None else int(stride)

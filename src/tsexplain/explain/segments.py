@@ -108,7 +108,7 @@ class _SegmentMethod(PerturbationMethod):
         n_samples: int = 256,
         seed: int | None = 0,
         output: str | None = None,
-        internal_batch_size: int = 256,
+        internal_batch_size: int = 64,
         **params: Any,
     ) -> None:
         check_choice("channels", channels, ("each", "all"))
