@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tsexplain._npz import read_npz, write_npz
 from tsexplain.data.padding import real_mask, repad
 from tsexplain.errors import (
     TsExplainError,
@@ -217,9 +215,6 @@ class Dataset:
     # ------------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the data set to one ``.npz`` file (atomically; no pickled objects)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
         header = {
             "format": _NPZ_FORMAT,
             "padding": self.padding,
@@ -228,56 +223,32 @@ class Dataset:
             "name": self.name,
             "meta": self.meta,
         }
-        arrays: dict[str, np.ndarray] = {
-            "X": self.X,
-            "y": self.y,
-            "lengths": self.lengths,
-            "header": np.array(json.dumps(header)),
-        }
+        arrays = {"X": self.X, "y": self.y, "lengths": self.lengths}
         if self.mask is not None:
             arrays["mask"] = self.mask
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_npz(path, arrays, header)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Dataset:
         """Read a data set written by :meth:`save` (or any ``.npz`` with ``X`` and ``y``)."""
         path = Path(path)
-        try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
-                files = set(npz.files)
-                if "X" not in files or "y" not in files:
-                    raise TsExplainError(
-                        f"{path}: an .npz data set needs arrays 'X' and 'y', found {sorted(files)}"
-                    )
-                header = json.loads(str(npz["header"])) if "header" in files else {}
-                fields: dict[str, Any] = {
-                    "X": npz["X"],
-                    "y": npz["y"],
-                    "lengths": npz["lengths"] if "lengths" in files else None,
-                    "padding": header.get("padding", "right"),
-                    "classes": header.get("classes"),
-                    "channel_names": header.get("channel_names"),
-                    "mask": npz["mask"] if "mask" in files else None,
-                    "name": header.get("name", path.stem),
-                    "meta": header.get("meta", {}),
-                }
-                return cls(**fields)
-        except TsExplainError as exc:
-            if str(path) in str(exc):
-                raise
-            raise TsExplainError(f"{path}: {exc}") from None
-        except FileNotFoundError:
-            raise TsExplainError(f"{path}: no such file") from None
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        arrays, header = read_npz(path, "a data set")
+        if "X" not in arrays or "y" not in arrays:
             raise TsExplainError(
-                f"{path}: not a readable .npz data set ({type(exc).__name__}: {exc})"
-            ) from None
+                f"{path}: an .npz data set needs arrays 'X' and 'y', found {sorted(arrays)}"
+            )
+        fields: dict[str, Any] = {
+            "X": arrays["X"],
+            "y": arrays["y"],
+            "lengths": arrays.get("lengths"),
+            "padding": header.get("padding", "right"),
+            "classes": header.get("classes"),
+            "channel_names": header.get("channel_names"),
+            "mask": arrays.get("mask"),
+            "name": header.get("name", path.stem),
+            "meta": header.get("meta", {}),
+        }
+        try:
+            return cls(**fields)
+        except TsExplainError as exc:
+            raise TsExplainError(f"{path}: {exc}") from None

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tsexplain._npz import read_npz, write_npz
 from tsexplain.errors import TsExplainError
 
 __all__ = ["Explanation"]
@@ -79,9 +77,6 @@ class Explanation:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to one ``.npz`` (atomically, no pickled objects)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
         header = {
             "format": _FORMAT,
             "method": self.method,
@@ -89,48 +84,34 @@ class Explanation:
             "resolution": self.resolution,
             "params": self.params,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(
-                    fh,
-                    attributions=self.attributions,
-                    target=self.target,
-                    predicted=self.predicted,
-                    probabilities=self.probabilities,
-                    lengths=self.lengths,
-                    header=np.array(json.dumps(header)),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        arrays = {
+            "attributions": self.attributions,
+            "target": self.target,
+            "predicted": self.predicted,
+            "probabilities": self.probabilities,
+            "lengths": self.lengths,
+        }
+        return write_npz(path, arrays, header)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Explanation:
         """Read an explanation written by :meth:`save`."""
-        path = Path(path)
+        arrays, header = read_npz(path, "an explanation")
         try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
-                header = json.loads(str(npz["header"]))
-                if header.get("format") != _FORMAT:
-                    raise KeyError("format")
-                return cls(
-                    npz["attributions"],
-                    header["method"],
-                    npz["target"],
-                    npz["predicted"],
-                    npz["probabilities"],
-                    npz["lengths"],
-                    header["padding"],
-                    header["resolution"],
-                    header.get("params", {}),
-                )
-        except FileNotFoundError:
-            raise TsExplainError(f"{path}: no such file") from None
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            if header.get("format") != _FORMAT:
+                raise KeyError("format")
+            return cls(
+                arrays["attributions"],
+                header["method"],
+                arrays["target"],
+                arrays["predicted"],
+                arrays["probabilities"],
+                arrays["lengths"],
+                header["padding"],
+                header["resolution"],
+                header.get("params", {}),
+            )
+        except KeyError as exc:
             raise TsExplainError(
-                f"{path}: not an explanation file written by tsexplain ({type(exc).__name__}: {exc})"
+                f"{path}: not an explanation file written by tsexplain (missing {exc})"
             ) from None
