@@ -23,6 +23,7 @@ import numpy as np
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.synthetic import make_sensor_failure
+from tsexplain.evaluate.localization import localization_scores
 from tsexplain.explain import Explanation, explain
 from tsexplain.models import build
 from tsexplain.plot import (
@@ -59,16 +60,11 @@ def mass_inside(
     """Per case, the share of ``|attribution|`` mass on time steps inside the true region.
 
     Channels are summed first (a time-resolved map is broadcast over channels), so the figure
-    asks "does the map point at the right time?". Returns ``(n_cases,)``; NaN for a zero map.
+    asks "does the map point at the right time?": the time-level relevance mass accuracy of
+    :mod:`tsexplain.evaluate`. Returns ``(n_cases,)``; NaN for a case without a true region.
     """
-    from tsexplain.data.padding import real_mask
-
-    keep = real_mask(lengths, attributions.shape[-1], padding)
-    a = np.abs(attributions).sum(axis=1) * keep
-    inside = mask.any(axis=1) & keep
-    total = a.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, (a * inside).sum(axis=1) / total, np.nan)
+    scores = localization_scores(attributions, mask, lengths, padding, level="time")
+    return scores["relevance_mass"]
 
 
 def _figure(ds: Dataset, ex: Explanation, i: int, label: str, path: Path) -> None:
