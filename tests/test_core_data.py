@@ -19,10 +19,13 @@ def test_generator_is_seeded_and_marks_exactly_the_patch():
     assert not np.array_equal(a.X, c.X)
     assert a.classes == ("Normal", "Sensor Failure")
     assert int(a.y.sum()) == 20  # 10% of 200
-    patches = a.meta["patches"]
-    assert len(patches) == 20
-    for p in patches:
-        i = p["case"]
+    info = a.case_info
+    failing = np.flatnonzero(info["failure_start"] >= 0)
+    assert np.array_equal(failing, np.flatnonzero(a.y == 1))
+    assert (info["failure_duration"][a.y == 0] == 0).all()
+    assert (info["failure_channels"][a.y == 0] == "").all()
+    for i in failing:
+        p = {k: info[f"failure_{k}"][i] for k in ("start", "duration", "height", "channels")}
         steps = a.mask[i].any(axis=0)
         # left padding: real steps start at T - length
         offset = a.n_timepoints - a.lengths[i]
@@ -30,7 +33,7 @@ def test_generator_is_seeded_and_marks_exactly_the_patch():
         expected[offset + p["start"] : offset + p["start"] + p["duration"]] = True
         assert np.array_equal(steps, expected)
         assert 4 <= p["duration"] <= 20 and 0.25 <= abs(p["height"]) <= 2.0
-        assert a.mask[i].any(axis=1).sum() == 1  # one failing channel
+        assert np.flatnonzero(a.mask[i].any(axis=1)).tolist() == [int(p["channels"])]
     assert not a.mask[a.y == 0].any()
     assert (a.lengths >= 80).all() and (a.lengths <= 120).all()
     assert not a.X[~a.real_mask()[:, None, :].repeat(3, 1)].any()  # pad holds zeros
@@ -39,8 +42,11 @@ def test_generator_is_seeded_and_marks_exactly_the_patch():
 def test_generator_height_and_patch_are_additive():
     kw = dict(n_cases=30, failure_fraction=0.5, seed=1, padding="right")
     with_f = tx.data.make_sensor_failure(**kw)
-    for p in with_f.meta["patches"]:
-        i, ch = p["case"], p["channels"][0]
+    info = with_f.case_info
+    for i in np.flatnonzero(with_f.y == 1):
+        p = {k: int(info[f"failure_{k}"][i]) for k in ("start", "duration")}
+        p["height"] = float(info["failure_height"][i])
+        ch = int(info["failure_channels"][i])
         seg = with_f.X[i, ch, p["start"] : p["start"] + p["duration"]]
         before = with_f.X[i, ch, p["start"] - 1] if p["start"] > 0 else None
         assert seg.shape[0] == p["duration"]
@@ -143,3 +149,39 @@ def test_with_padding_moves_mask_too(small_ds):
         n = small_ds.lengths[i]
         assert np.array_equal(right.X[i, :, :n], small_ds.X[i, :, -n:])
         assert np.array_equal(right.mask[i, :, :n], small_ds.mask[i, :, -n:])
+
+
+def test_case_info_follows_its_cases_through_subset_split_padding_and_storage(tmp_path):
+    ds = tx.data.make_sensor_failure(60, failure_fraction=0.5, seed=3)
+    info = ds.case_info
+    first, second = ds.split(0.5, seed=1)
+    for part in (first, second):
+        # every failing case keeps the start of its own patch (its mask begins there)
+        offset = part.n_timepoints - part.lengths
+        for i in np.flatnonzero(part.y == 1):
+            start = int(np.argmax(part.mask[i].any(axis=0))) - offset[i]
+            assert part.case_info["failure_start"][i] == start
+        assert (part.case_info["failure_start"][part.y == 0] == -1).all()
+    assert first.n_cases + second.n_cases == ds.n_cases
+    moved = ds.with_padding("right")
+    assert np.array_equal(moved.case_info["failure_duration"], info["failure_duration"])
+    again = Dataset.load(first.save(tmp_path / "first.npz"))
+    assert set(again.case_info) == set(info)
+    for key, values in first.case_info.items():
+        assert np.array_equal(again.case_info[key], values), key
+    assert again.case_info["failure_channels"].dtype.kind == "U"
+
+
+@pytest.mark.parametrize(
+    ("case_info", "message"),
+    [
+        ({"record": ["a", "b"]}, r"one value per case, shape \(3,\), got \(2,\)"),
+        ({"pos": np.zeros((3, 2))}, r"one value per case"),
+        ({"obj": [{"a": 1}, None, 3]}, "numbers, booleans or strings"),
+        ({"a/b": [1, 2, 3]}, "without '/'"),
+        ([1, 2, 3], "must map names"),
+    ],
+)
+def test_case_info_validation(case_info, message):
+    with pytest.raises(TsExplainError, match=message):
+        Dataset(np.zeros((3, 1, 5)), np.array([0, 1, 0]), case_info=case_info)

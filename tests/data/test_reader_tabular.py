@@ -136,13 +136,13 @@ def test_long_layout_pivots_channels_and_times(tmp_path: Path) -> None:
     ds = td.load(write(tmp_path, "long.csv", LONG))
     assert ds.meta["layout"] == "long"
     assert ds.channel_names == ("x", "y")
-    assert ds.meta["case_ids"] == ["b", "a"]  # order of first appearance
+    assert ds.case_info["case_ids"].tolist() == ["b", "a"]  # order of first appearance
     assert ds.classes == ("run", "walk") and ds.y.tolist() == [0, 1]
     assert ds.lengths.tolist() == [3, 2]
     np.testing.assert_array_equal(ds.X[0], [[10, 11, 12], [100, 110, 120]])
     np.testing.assert_array_equal(ds.X[1], [[1, 2, 0], [10, 20, 0]])
     again = td.load(ds.save(tmp_path / "long.npz"))
-    assert again.meta["case_ids"] == ["b", "a"] and again.channel_names == ("x", "y")
+    assert again.case_info["case_ids"].tolist() == ["b", "a"] and again.channel_names == ("x", "y")
 
 
 def test_long_without_time_uses_row_order(tmp_path: Path) -> None:

@@ -59,15 +59,19 @@ def test_windows_labels_and_positions(tmp_path: Path) -> None:
     assert ds.channel_names == ("MLII", "V5")
     assert ds.classes == ("A", "L", "N", "V")
     assert [ds.classes[k] for k in ds.y] == ["N", "V", "A", "L"]
-    assert ds.meta["beat_sample"] == [400, 800, 1200, 2000]
-    assert ds.meta["beat_record"] == ["rec1"] * 4
+    assert ds.case_info["beat_sample"].tolist() == [400, 800, 1200, 2000]
+    assert ds.case_info["beat_record"].tolist() == ["rec1"] * 4
     assert ds.meta["skipped_at_edges"] == 2 and ds.meta["fs"] == FS
-    for i, sample in enumerate(ds.meta["beat_sample"]):
+    for i, sample in enumerate(ds.case_info["beat_sample"]):
         np.testing.assert_allclose(ds.X[i], signal[sample - 90 : sample + 162].T, atol=1e-6)
         np.testing.assert_allclose(ds.X[i, :, 90], signal[sample], atol=1e-6)
     again = td.load(ds.save(tmp_path / "beats.npz"))  # the provenance survives storage
-    assert again.meta["beat_sample"] == [400, 800, 1200, 2000]
+    assert again.case_info["beat_sample"].tolist() == [400, 800, 1200, 2000]
     np.testing.assert_array_equal(again.X, ds.X)
+    # ... and stays with its beat through a subset: the V and L beats only
+    picked = ds.subset(np.array([1, 3]))
+    assert picked.case_info["beat_sample"].tolist() == [800, 2000]
+    assert [picked.classes[k] for k in picked.y] == ["V", "L"]
 
 
 def test_aami_groups_and_channel_choice(tmp_path: Path) -> None:
@@ -75,12 +79,12 @@ def test_aami_groups_and_channel_choice(tmp_path: Path) -> None:
     ds = read_wfdb_beats(tmp_path / "rec1", aami=True, channels=["V5"], before=0.1, after=0.1)
     assert ds.classes == ("N", "S", "V", "F", "Q")
     # a 0.1 s window fits around the beat at sample 50 too; only 3590 runs past the end
-    assert ds.meta["beat_sample"] == [50, 400, 800, 1200, 2000]
+    assert ds.case_info["beat_sample"].tolist() == [50, 400, 800, 1200, 2000]
     assert ds.y.tolist() == [0, 0, 2, 1, 0]  # N, N, V, A -> S, L -> N
     assert ds.channel_names == ("V5",) and ds.X.shape == (5, 1, 72)
     np.testing.assert_allclose(ds.X[2, 0], signal[800 - 36 : 800 + 36, 1], atol=1e-6)
     only = read_wfdb_beats(tmp_path / "rec1", classes=["V", "A"])
-    assert only.classes == ("V", "A") and only.meta["beat_sample"] == [800, 1200]
+    assert only.classes == ("V", "A") and only.case_info["beat_sample"].tolist() == [800, 1200]
 
 
 def test_several_records_from_a_directory(tmp_path: Path) -> None:
@@ -88,7 +92,7 @@ def test_several_records_from_a_directory(tmp_path: Path) -> None:
     write_record(tmp_path, "r2", seed=2)
     ds = read_wfdb_beats(tmp_path, aami=True)
     assert ds.n_cases == 8 and ds.name == "wfdb"
-    assert ds.meta["beat_record"] == ["r1"] * 4 + ["r2"] * 4
+    assert ds.case_info["beat_record"].tolist() == ["r1"] * 4 + ["r2"] * 4
     assert ds.meta["records"] == ["r1", "r2"]
 
 
@@ -100,7 +104,7 @@ def test_missing_samples_follow_the_policy(tmp_path: Path) -> None:
     expected = (signal[804, 0] + signal[806, 0]) / 2
     np.testing.assert_allclose(ds.X[1, 0, 95], expected, atol=1e-6)
     dropped = read_wfdb_beats(tmp_path / "gap", missing="drop")
-    assert dropped.meta["beat_sample"] == [400, 1200, 2000]
+    assert dropped.case_info["beat_sample"].tolist() == [400, 1200, 2000]
 
 
 def test_record_errors(tmp_path: Path) -> None:

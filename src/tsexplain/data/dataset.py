@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,34 @@ from tsexplain.errors import (
 __all__ = ["Dataset"]
 
 _NPZ_FORMAT = "tsexplain.dataset/1"
+_CASE_INFO = "case_info/"  # prefix of the per-case arrays in a saved data set
+
+
+def _check_case_info(info: Mapping[str, Any], n_cases: int) -> dict[str, np.ndarray]:
+    """``info`` as 1-D arrays of ``n_cases`` numbers, booleans or strings (storable without
+    pickling)."""
+    if not isinstance(info, Mapping):
+        raise TsExplainError(
+            f"case_info must map names to per-case arrays, got {type(info).__name__}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for key, values in info.items():
+        arr = np.asarray(values)
+        if arr.dtype == object and all(isinstance(v, str) for v in arr.ravel()):
+            arr = arr.astype(str)
+        if not isinstance(key, str) or not key or "/" in key:
+            raise TsExplainError(f"case_info names must be non-empty strings without '/', got {key!r}")
+        if arr.shape != (n_cases,):
+            raise TsExplainError(
+                f"case_info[{key!r}] must hold one value per case, shape ({n_cases},), "
+                f"got {arr.shape}"
+            )
+        if arr.dtype.kind not in "biufUS":
+            raise TsExplainError(
+                f"case_info[{key!r}] must hold numbers, booleans or strings, got dtype {arr.dtype}"
+            )
+        out[key] = arr
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +76,12 @@ class Dataset:
     name : str
         A label for reports.
     meta : dict
-        Free-form, JSON-serialisable provenance (generator parameters, source file, ...).
+        Free-form, JSON-serialisable provenance of the whole set (generator parameters,
+        source file, ...).
+    case_info : dict of str to ndarray of shape (n_cases,)
+        Per-case facts (a beat's record and sample, a case id, an injected failure's start):
+        numbers, booleans or strings, one per case, kept in step with the cases by
+        :meth:`subset`, :meth:`split` and storage.
 
     Examples
     --------
@@ -66,6 +99,7 @@ class Dataset:
     mask: np.ndarray | None = None
     name: str = "dataset"
     meta: dict[str, Any] = field(default_factory=dict)
+    case_info: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         X = check_series(self.X)
@@ -108,6 +142,7 @@ class Dataset:
             if mask.shape != X.shape:
                 raise TsExplainError(f"mask must have the shape of X {X.shape}, got {mask.shape}")
             mask = mask.astype(bool) & valid
+        case_info = _check_case_info(self.case_info, n)
         for key, value in (
             ("X", X),
             ("y", y),
@@ -116,6 +151,7 @@ class Dataset:
             ("classes", classes),
             ("channel_names", channel_names),
             ("mask", mask),
+            ("case_info", case_info),
         ):
             object.__setattr__(self, key, value)
 
@@ -171,6 +207,7 @@ class Dataset:
             y=self.y[idx],
             lengths=self.lengths[idx],
             mask=None if self.mask is None else self.mask[idx],
+            case_info={key: values[idx] for key, values in self.case_info.items()},
         )
 
     def with_padding(self, padding: str) -> Dataset:
@@ -226,6 +263,7 @@ class Dataset:
         arrays = {"X": self.X, "y": self.y, "lengths": self.lengths}
         if self.mask is not None:
             arrays["mask"] = self.mask
+        arrays.update({_CASE_INFO + key: values for key, values in self.case_info.items()})
         return write_npz(path, arrays, header)
 
     @classmethod
@@ -247,6 +285,11 @@ class Dataset:
             "mask": arrays.get("mask"),
             "name": header.get("name", path.stem),
             "meta": header.get("meta", {}),
+            "case_info": {
+                key[len(_CASE_INFO) :]: values
+                for key, values in arrays.items()
+                if key.startswith(_CASE_INFO)
+            },
         }
         try:
             return cls(**fields)

@@ -112,7 +112,11 @@ def make_sensor_failure(
     failing[rng.choice(n_cases, size=n_fail, replace=False)] = True
 
     series, masks = [], []
-    patches: list[dict[str, object]] = []
+    # Where each failure sits, per case (-1 / 0 / "" for a case without one).
+    start_of = np.full(n_cases, -1, dtype=np.int64)
+    duration_of = np.zeros(n_cases, dtype=np.int64)
+    height_of = np.zeros(n_cases, dtype=np.float64)
+    channels_of = np.full(n_cases, "", dtype=object)
     for i in range(n_cases):
         length = int(lengths[i])
         x = np.stack([_waveform(rng, length) for _ in range(n_channels)])
@@ -125,15 +129,8 @@ def make_sensor_failure(
             chans = np.sort(rng.choice(n_channels, size=failure_channels, replace=False))
             x[chans, start : start + d] += h
             m[chans, start : start + d] = True
-            patches.append(
-                {
-                    "case": i,
-                    "start": start,
-                    "duration": d,
-                    "height": h,
-                    "channels": [int(c) for c in chans],
-                }
-            )
+            start_of[i], duration_of[i], height_of[i] = start, d, h
+            channels_of[i] = ",".join(str(int(c)) for c in chans)
         series.append(x)
         masks.append(m)
 
@@ -164,5 +161,11 @@ def make_sensor_failure(
         channel_names=tuple(f"sensor {i + 1}" for i in range(n_channels)),
         mask=M > 0.5,
         name="sensor_failure",
-        meta={"params": params, "patches": patches},
+        meta={"params": params},
+        case_info={
+            "failure_start": start_of,
+            "failure_duration": duration_of,
+            "failure_height": height_of,
+            "failure_channels": channels_of.astype(str),
+        },
     )

@@ -218,7 +218,8 @@ def assemble(
     classes, channel_names, name, meta
         Passed to the data set (``classes`` fixes the class order).
     case_meta : dict of lists, optional
-        Per-case entries for ``meta`` (one item per case), kept in step with dropped cases.
+        Per-case facts for ``Dataset.case_info`` (one item per case), kept in step with
+        dropped cases.
     znorm : bool
         Z-normalise every case and channel over its real steps.
 
@@ -286,8 +287,7 @@ def assemble(
     X = np.where(real, X, 0.0)[keep]
     lengths, y = lengths[keep], y[keep]
     info.update(meta or {})
-    for key, items in (case_meta or {}).items():
-        info[key] = [item for item, k in zip(items, keep, strict=True) if k]
+    case_info = {key: np.asarray(items)[keep] for key, items in (case_meta or {}).items()}
     ds = Dataset(
         X=X.astype(np.float32),
         y=y,
@@ -297,5 +297,6 @@ def assemble(
         channel_names=None if channel_names is None else tuple(channel_names),  # type: ignore[arg-type]
         name=name or source.stem,
         meta=info,
+        case_info=case_info,
     )
     return znormalise(ds) if znorm else ds

@@ -4,7 +4,8 @@ For every annotated beat a window of ``before`` seconds before and ``after`` sec
 the annotation's sample is cut from the record; the beat is labelled by its annotation
 symbol, or grouped into the five AAMI EC57 classes. Non-beat annotations (rhythm changes,
 noise, comments) are skipped, as are beats whose window runs past the record's ends. The
-record and sample of every beat are kept in ``meta["beat_record"]`` / ``meta["beat_sample"]``.
+record and sample of every beat are kept in ``case_info["beat_record"]`` /
+``case_info["beat_sample"]``.
 Needs ``wfdb``: ``pip install tsexplain[ecg]``.
 
 References
@@ -132,7 +133,7 @@ def read_wfdb_beats(
     Examples
     --------
     >>> ds = read_wfdb_beats("mitdb/100", aami=True, channels=["MLII"])  # doctest: +SKIP
-    >>> ds.classes, ds.meta["beat_sample"][:2]  # doctest: +SKIP
+    >>> ds.classes, ds.case_info["beat_sample"][:2]  # doctest: +SKIP
     (('N', 'S', 'V', 'F', 'Q'), [370, 662])
     """
     wfdb = optional_import("wfdb", "ecg", "reading WFDB records")
