@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 import tsexplain as tx
@@ -153,13 +154,95 @@ def test_bad_inputs_end_in_one_line_and_exit_2(runner, tmp_path):
         runner.invoke(cli, ["explain", "--model", str(tmp_path / "missing"), "--data", str(data)]),
         "not a tsexplain model directory",
     )
-    two = tx.data.Dataset(ds.X[:, :2], ds.y).save(tmp_path / "two.npz")
+    two = tx.data.Dataset(ds.X[:, :2], ds.y, classes=ds.classes).save(tmp_path / "two.npz")
     _one_line_error(
         runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(two)]),
         "2 channel(s)",
         "expects 3",
     )
     assert not (tmp_path / "e.npz").exists() and not (tmp_path / "explanations").exists()
+
+
+def test_train_options_and_class_order_of_later_files(runner, tmp_path):
+    ds = tx.data.make_sensor_failure(
+        80, min_length=30, max_length=40, failure_fraction=0.25, seed=2
+    )
+    data = ds.save(tmp_path / "d.npz")
+    run = tmp_path / "run"
+    res = runner.invoke(
+        cli,
+        [
+            "train", "--data", str(data), "--model", "beat_cnn", "--out", str(run),
+            "--epochs", "2", "--param", "filters=8", "--param", "dilations=[1, 2]",
+            "--class-weight", "balanced", "--scheduler", "cosine", "--weight-decay", "1e-4",
+            "--znormalise", "--precision", "bfloat16", "--device", "cpu",
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "(cpu, bfloat16)" in res.output
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["model"]["filters"] == 8 and config["model"]["dilations"] == [1, 2]
+    model = tx.load_model(run / "model")
+    assert model.meta["znormalise"] is True
+
+    # The same cases with the class names in the other order: explanations must not change,
+    # because later files are read in the model's class order (and z-normalised like training).
+    flipped = tx.data.Dataset(
+        ds.X, 1 - ds.y, lengths=ds.lengths, padding=ds.padding, classes=ds.classes[::-1]
+    ).save(tmp_path / "flipped.npz")
+    outs = []
+    for i, path in enumerate((data, flipped)):
+        out = tmp_path / f"ex{i}.npz"
+        res = runner.invoke(
+            cli,
+            ["explain", "--model", str(run), "--data", str(path), "--method", "saliency",
+             "--target", "true", "--out", str(out)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        outs.append(tx.Explanation.load(out))
+    np.testing.assert_array_equal(outs[0].attributions, outs[1].attributions)
+    np.testing.assert_array_equal(outs[0].target, outs[1].target)
+
+    other = tx.data.Dataset(ds.X, ds.y, lengths=ds.lengths, padding=ds.padding, classes=("a", "b"))
+    _one_line_error(
+        runner.invoke(
+            cli,
+            ["explain", "--model", str(run), "--data", str(other.save(tmp_path / "o.npz"))],
+        ),
+        "class(es) ['a', 'b']",
+        "trained on",
+    )
+    _one_line_error(
+        runner.invoke(
+            cli, ["train", "--data", str(data), "--out", str(tmp_path / "x"), "--param", "filters"]
+        ),
+        "--param expects KEY=VALUE",
+    )
+    _one_line_error(
+        runner.invoke(
+            cli,
+            [
+                "train", "--data", str(data), "--model", "fcn", "--out", str(tmp_path / "x"),
+                "--param", "widths=[3]",
+            ],
+        ),
+        "bad hyperparameters for model 'fcn'",
+    )
+    _one_line_error(
+        runner.invoke(
+            cli, ["train", "--data", str(data), "--out", str(tmp_path / "x"), "--device", "tpu9"]
+        ),
+        "--device must be",
+    )
+    if not torch.cuda.is_available():
+        _one_line_error(
+            runner.invoke(
+                cli,
+                ["train", "--data", str(data), "--out", str(tmp_path / "x"), "--device", "cuda"],
+            ),
+            "no CUDA GPU",
+        )
+    assert not (tmp_path / "x").exists()
 
 
 def test_methods_and_models_listings(runner):

@@ -185,3 +185,16 @@ def test_case_info_follows_its_cases_through_subset_split_padding_and_storage(tm
 def test_case_info_validation(case_info, message):
     with pytest.raises(TsExplainError, match=message):
         Dataset(np.zeros((3, 1, 5)), np.array([0, 1, 0]), case_info=case_info)
+
+
+def test_with_classes_relabels_by_name_and_names_unknown_classes():
+    ds = Dataset(np.zeros((4, 1, 5)), np.array([0, 1, 1, 0]), classes=("N", "V"))
+    same = ds.with_classes(["N", "V"])
+    assert same is ds
+    wider = ds.with_classes(["A", "V", "N"])  # a model trained on more classes, other order
+    assert wider.classes == ("A", "V", "N")
+    assert [wider.classes[k] for k in wider.y] == ["N", "V", "V", "N"]
+    only_n = ds.subset([0, 3]).with_classes(["N", "S"])  # classes absent from the data are fine
+    assert only_n.y.tolist() == [0, 0]
+    with pytest.raises(TsExplainError, match=r"class\(es\) \['V'\] that are not among"):
+        ds.with_classes(["N", "S"])

@@ -15,6 +15,7 @@ TINY = {
     "fcn": {"filters": (4, 6, 4)},
     "resnet": {"filters": (4, 6, 6)},
     "lstm": {"hidden_size": 5},
+    "beat_cnn": {"filters": 4, "dilations": (1, 2)},
 }
 MODELS = available_models()
 

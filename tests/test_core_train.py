@@ -88,6 +88,33 @@ def test_fit_rejects_bad_input(tiny_split):
         tx.fit(model, two_ch, progress=False)
 
 
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_mixed_precision_trains_in_low_precision_and_tracks_float32(tiny_split, precision):
+    ref, ref_run = _train(tiny_split)
+    model, run = _train(tiny_split, precision=precision)
+    # the low-precision arithmetic really ran: the weights differ from float32 training ...
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), ref.state_dict().values(), strict=True)
+    )
+    # ... but weights stay float32 and the learning curve follows the float32 one closely
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    for row, ref_row in zip(run.history, ref_run.history, strict=True):
+        assert row["loss"] == pytest.approx(ref_row["loss"], rel=0.05)
+        assert row["val_loss"] == pytest.approx(ref_row["val_loss"], rel=0.05)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        # normalisation statistics are taken in float32 even under autocast
+        h = torch.randn(2, 4, 9).to(torch.bfloat16)
+        assert tx.models.layers.MaskedLayerNorm(4)(h).dtype == torch.float32
+
+
+def test_unknown_precision_is_named(tiny_split):
+    tr, _ = tiny_split
+    model = tx.models.build("causal_cnn", 3, 2)
+    with pytest.raises(TsExplainError, match="unknown precision 'half'"):
+        tx.fit(model, tr, precision="half", progress=False)
+
+
 def test_classification_report_matches_hand_counts():
     y = np.array([0, 0, 1, 1, 1, 2])
     p = np.array([0, 1, 1, 1, 0, 0])

@@ -152,6 +152,41 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
 @click.option(
     "--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs)."
 )
+@click.option("--weight-decay", type=float, default=0.0, show_default=True)
+@click.option(
+    "--scheduler",
+    type=click.Choice(["none", "plateau", "cosine"]),
+    default="none",
+    show_default=True,
+    help="Learning-rate schedule.",
+)
+@click.option(
+    "--class-weight",
+    type=click.Choice(["none", "balanced"]),
+    default="none",
+    show_default=True,
+    help="Weight the loss by inverse class frequency (imbalanced data such as MIT-BIH).",
+)
+@click.option(
+    "--znormalise", is_flag=True, help="Z-normalise every case and channel over its real steps."
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Model hyperparameter, VALUE as JSON (e.g. --param 'filters=[64,64,64]'); repeat.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "bfloat16", "float16"]),
+    default="float32",
+    show_default=True,
+    help="Training arithmetic (mixed precision pays off on a GPU).",
+)
+@click.option(
+    "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def train(
     data_path: Path,
@@ -163,6 +198,13 @@ def train(
     batch_size: int,
     lr: float,
     patience: int | None,
+    weight_decay: float,
+    scheduler: str,
+    class_weight: str,
+    znormalise: bool,
+    params: tuple[str, ...],
+    precision: str,
+    device: str,
     seed: int,
 ) -> None:
     """Train a classifier on a data file and save it."""
@@ -175,16 +217,37 @@ def train(
     from tsexplain._runtime import staged_output
     from tsexplain.plot import plot_training_curves
 
+    hyper = _hyperparameters(params)
+    torch_device = _device(device)
     ds = tx.data.load(data_path)
     if val_data is not None:
-        tr, va = ds, tx.data.load(val_data)
+        tr, va = ds, tx.data.load(val_data).with_classes(ds.classes)
     else:
         tr, va = ds.split(1.0 - val_fraction, seed=seed)
-    model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed)
-    click.echo(f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases}")
-    result = tx.fit(
-        model, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed
+    if znormalise:
+        tr, va = tx.data.znormalise(tr), tx.data.znormalise(va)
+    model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
+    model.to(torch_device)
+    click.echo(
+        f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases} "
+        f"({torch_device}, {precision})"
     )
+    result = tx.fit(
+        model,
+        tr,
+        va,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        scheduler=scheduler,
+        class_weight=None if class_weight == "none" else class_weight,
+        patience=patience,
+        precision=precision,
+        seed=seed,
+    )
+    if znormalise:
+        model.meta["znormalise"] = True
     report = tx.classification_report(va.y, tx.predict(model, va), va.classes)
     with staged_output(out) as stage:
         tx.save_model(model, stage / "model")
@@ -196,6 +259,54 @@ def train(
         plt.close(fig)
     _print_report(report)
     click.echo(f"best epoch {result.best_epoch}; wrote {out}/model ({result.seconds:.1f} s)")
+
+
+def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
+    """``("filters=[64,64]", "dropout=0.2")`` as a dict; values are JSON (bare words are strings)."""
+    hyper: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise TsExplainError(f"--param expects KEY=VALUE, got {item!r}")
+        try:
+            hyper[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            hyper[key.strip()] = value
+    return hyper
+
+
+def _device(name: str) -> Any:
+    """The torch device for ``--device`` ('auto': the first GPU when one is present)."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise TsExplainError(
+            f"--device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TsExplainError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise TsExplainError(
+            f"--device {name}: only {torch.cuda.device_count()} GPU(s) are available"
+        )
+    return device
+
+
+def _load_for(model: Any, path: Path) -> Any:
+    """Read ``path`` labelled in the model's class order and prepared as the model was
+    trained (z-normalised when it was)."""
+    import tsexplain as tx
+
+    ds = tx.data.load(path)
+    if model.meta.get("classes"):
+        ds = ds.with_classes(model.meta["classes"])
+    if model.meta.get("znormalise"):
+        ds = tx.data.znormalise(ds)
+    return ds
 
 
 def _model_dir(path: Path) -> Path:
@@ -246,6 +357,9 @@ def _target(value: str) -> Any:
     show_default=True,
     help="Also draw the first N cases.",
 )
+@click.option(
+    "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."
+)
 def explain_cmd(
     model_path: Path,
     data_path: Path,
@@ -253,6 +367,7 @@ def explain_cmd(
     target: str,
     out: Path,
     figures: int,
+    device: str,
 ) -> None:
     """Explain a saved model's decisions on a data file."""
     import matplotlib
@@ -265,8 +380,8 @@ def explain_cmd(
     from tsexplain.plot import plot_attribution
 
     names = [n for m in methods for n in m.split(",") if n]
-    model = tx.load_model(_model_dir(model_path))
-    ds = tx.data.load(data_path)
+    model = tx.load_model(_model_dir(model_path), device=_device(device))
+    ds = _load_for(model, data_path)
     result = tx.explain(model, ds, method=names, target=_target(target))
     assert isinstance(result, list)
     single_file = len(names) == 1 and out.suffix == ".npz"
@@ -305,7 +420,7 @@ def evaluate_cmd(model_path: Path, data_path: Path, ex_path: Path, metrics: tupl
     from tsexplain.evaluate import evaluate
 
     model = tx.load_model(_model_dir(model_path))
-    ds = tx.data.load(data_path)
+    ds = _load_for(model, data_path)
     ex = tx.Explanation.load(ex_path)
     names = [n for m in metrics for n in m.split(",") if n] or None
     table = evaluate(model, ds, ex, metrics=names, seed=seed)
@@ -338,7 +453,7 @@ def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], m
     from tsexplain.plot import plot_curves, plot_rank_heatmap
 
     model = tx.load_model(_model_dir(model_path))
-    ds = tx.data.load(data_path)
+    ds = _load_for(model, data_path)
     if max_cases is not None and max_cases < ds.n_cases:
         ds = ds.subset(np.arange(max_cases))
     names = [n for m in methods for n in m.split(",") if n] or None

@@ -20,6 +20,7 @@ TINY_MODELS: dict[str, dict[str, Any]] = {
     "fcn": {"filters": (8, 8, 8)},
     "resnet": {"filters": (4, 4, 4)},
     "lstm": {"hidden_size": 8},
+    "beat_cnn": {"filters": 4, "dilations": (1, 2)},
 }
 
 # Small hyperparameters per method (a method registered later gets its defaults).

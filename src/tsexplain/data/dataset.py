@@ -223,6 +223,26 @@ class Dataset:
             mask=mask,
         )
 
+    def with_classes(self, classes: Sequence[str]) -> Dataset:
+        """The same cases labelled in the class order ``classes`` (matched by name).
+
+        Use it to score a model on a file whose labels were read in another order, or that
+        holds only some of the classes. Raises when a case's class is not in ``classes``.
+        """
+        names = tuple(str(c) for c in classes)
+        if names == self.classes:
+            return self
+        index = {name: i for i, name in enumerate(names)}
+        present = [self.classes[k] for k in np.unique(self.y)]
+        unknown = [c for c in present if c not in index]
+        if unknown:
+            raise TsExplainError(
+                f"the data holds class(es) {unknown} that are not among {list(names)} "
+                "(the classes the model was trained on); remove those cases or retrain"
+            )
+        lookup = np.array([index.get(c, -1) for c in self.classes], dtype=np.int64)
+        return replace(self, y=lookup[self.y], classes=names)
+
     def split(
         self, fraction: float = 0.9, seed: int = 0, stratify: bool = True
     ) -> tuple[Dataset, Dataset]:

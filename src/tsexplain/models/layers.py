@@ -29,6 +29,12 @@ def apply_mask(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return h if mask is None else h * mask
 
 
+def _stats_dtype(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32 when it arrives in half precision (under mixed precision), so that
+    normalisation statistics keep float32 accuracy; any other dtype passes unchanged."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Global average over time of ``(N, K, T)`` on real steps only; returns ``(N, K)``."""
     if mask is None:
@@ -86,6 +92,7 @@ class MaskedLayerNorm(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         # One pass for the first and second moments, then one fused multiply-add: this layer
         # runs on every perturbed copy during evaluation, so fewer full-size passes matter.
+        x = _stats_dtype(x)
         xm = x if mask is None else x * mask
         count = (
             torch.full_like(x[:, :1, :1], float(x.shape[1] * x.shape[2]))
@@ -106,6 +113,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     """
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = _stats_dtype(x)
         if not self.training or mask is None:
             return super().forward(x)
         count = mask.sum().clamp_min(2.0)
