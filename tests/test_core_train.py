@@ -108,6 +108,29 @@ def test_mixed_precision_trains_in_low_precision_and_tracks_float32(tiny_split, 
         assert tx.models.layers.MaskedLayerNorm(4)(h).dtype == torch.float32
 
 
+def test_balanced_sampling_draws_every_class_equally_often():
+    from tsexplain.train.loop import epoch_order
+
+    y = np.array([0] * 90 + [1] * 9 + [2] * 1)
+    gen = torch.Generator().manual_seed(0)
+    drawn = np.concatenate([epoch_order(y, "balanced", gen, 4) for _ in range(50)])
+    share = np.bincount(y[drawn], minlength=4) / drawn.size
+    np.testing.assert_allclose(share[:3], 1 / 3, atol=0.02)
+    assert share[3] == 0  # a class without cases is never drawn
+    assert sorted(epoch_order(y, "shuffle", gen, 4)) == list(range(100))
+
+
+def test_balanced_sampling_trains_and_excludes_class_weights(tiny_split):
+    model, run = _train(tiny_split, sampling="balanced")
+    _, plain = _train(tiny_split)
+    assert [r["loss"] for r in run.history] != [r["loss"] for r in plain.history]
+    tr, _ = tiny_split
+    with pytest.raises(TsExplainError, match="choose one"):
+        tx.fit(model, tr, sampling="balanced", class_weight="balanced", progress=False)
+    with pytest.raises(TsExplainError, match="unknown sampling 'stratified'"):
+        tx.fit(model, tr, sampling="stratified", progress=False)
+
+
 def test_unknown_precision_is_named(tiny_split):
     tr, _ = tiny_split
     model = tx.models.build("causal_cnn", 3, 2)

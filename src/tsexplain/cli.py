@@ -168,6 +168,13 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     help="Weight the loss by inverse class frequency (imbalanced data such as MIT-BIH).",
 )
 @click.option(
+    "--sampling",
+    type=click.Choice(["shuffle", "balanced"]),
+    default="shuffle",
+    show_default=True,
+    help="Visit cases once per epoch, or draw every class equally often.",
+)
+@click.option(
     "--znormalise", is_flag=True, help="Z-normalise every case and channel over its real steps."
 )
 @click.option(
@@ -201,6 +208,7 @@ def train(
     weight_decay: float,
     scheduler: str,
     class_weight: str,
+    sampling: str,
     znormalise: bool,
     params: tuple[str, ...],
     precision: str,
@@ -242,6 +250,7 @@ def train(
         weight_decay=weight_decay,
         scheduler=scheduler,
         class_weight=None if class_weight == "none" else class_weight,
+        sampling=sampling,
         patience=patience,
         precision=precision,
         seed=seed,

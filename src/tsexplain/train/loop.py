@@ -15,11 +15,12 @@ from tqdm.auto import tqdm
 
 from tsexplain._context import seeded
 from tsexplain.data.dataset import Dataset
+from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.models.base import SeriesClassifier, model_device
 from tsexplain.train.batches import SeriesBatch, as_series
 
-__all__ = ["FitResult", "fit"]
+__all__ = ["FitResult", "epoch_order", "fit"]
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,22 @@ def _class_weights(y: np.ndarray, n_classes: int, spec: Any) -> torch.Tensor | N
         return None
     if isinstance(spec, str):
         check_choice("class_weight", spec, ("balanced",))
-        counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-        w = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
-    else:
-        w = np.asarray(spec, dtype=np.float64)
-        if w.shape != (n_classes,) or (w < 0).any():
-            raise TsExplainError(
-                f"class_weight must be 'balanced' or {n_classes} non-negative numbers"
-            )
+        return torch.from_numpy(class_weights(y, n_classes))
+    w = np.asarray(spec, dtype=np.float64)
+    if w.shape != (n_classes,) or (w < 0).any():
+        raise TsExplainError(f"class_weight must be 'balanced' or {n_classes} non-negative numbers")
     return torch.tensor(w, dtype=torch.float32)
+
+
+def epoch_order(
+    y: np.ndarray, sampling: str, generator: torch.Generator, n_classes: int
+) -> np.ndarray:
+    """The case indices of one epoch: a permutation (``"shuffle"``), or ``len(y)`` draws with
+    replacement under which every present class is equally likely (``"balanced"``)."""
+    if sampling == "shuffle":
+        return torch.randperm(len(y), generator=generator).numpy()
+    probs = torch.from_numpy(sampling_weights(y, n_classes))
+    return torch.multinomial(probs, len(y), replacement=True, generator=generator).numpy()
 
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -88,6 +96,7 @@ def fit(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     class_weight: str | np.ndarray | None = None,
+    sampling: str = "shuffle",
     patience: int | None = None,
     monitor: str = "val_loss",
     scheduler: str = "none",
@@ -107,6 +116,10 @@ def fit(
         The optimisation schedule.
     class_weight : "balanced" or array of shape (n_classes,), optional
         Weights of the loss per class, for imbalanced data.
+    sampling : {"shuffle", "balanced"}
+        How an epoch visits the training cases: each once in random order, or as many draws
+        with replacement, every class equally likely (the other remedy for imbalance; use
+        one of the two, not both).
     patience : int, optional
         Stop after this many epochs without improving ``monitor`` (needs ``val``). The weights
         of the best epoch are restored whenever ``val`` is given.
@@ -135,6 +148,11 @@ def fit(
     check_choice("monitor", monitor, ("val_loss", "val_accuracy"))
     check_choice("scheduler", scheduler, ("none", "plateau", "cosine"))
     check_choice("precision", precision, tuple(_PRECISIONS))
+    check_choice("sampling", sampling, ("shuffle", "balanced"))
+    if sampling == "balanced" and class_weight is not None:
+        raise TsExplainError(
+            "sampling='balanced' and class_weight both correct for imbalance; choose one"
+        )
     if epochs < 1 or batch_size < 1:
         raise TsExplainError("epochs and batch_size must be at least 1")
     if patience is not None and val is None:
@@ -190,7 +208,7 @@ def fit(
         for epoch in bar:
             t0 = time.perf_counter()
             model.train()
-            order = torch.randperm(tr.n_cases, generator=gen).numpy()
+            order = epoch_order(tr.y, sampling, gen, model.n_classes)
             total, correct = 0.0, 0
             for b in range(0, tr.n_cases, batch_size):
                 idx = np.sort(order[b : b + batch_size])
