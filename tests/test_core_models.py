@@ -121,3 +121,14 @@ def test_checkpoint_holds_no_pickle(tmp_path):
     names = sorted(p.name for p in (tmp_path / "m").iterdir())
     assert names == ["config.json", "model.safetensors"]
     assert b"\x80\x04" not in (tmp_path / "m" / "model.safetensors").read_bytes()[:64]
+
+
+@pytest.mark.parametrize("name", ["fcn", "beat_cnn"])
+def test_dropout_option_acts_in_training_only(name):
+    model = build(name, 2, 3, seed=0, dropout=0.5, **TINY[name])
+    x = torch.randn(4, 2, 20)
+    with torch.no_grad():
+        model.train()
+        assert not torch.equal(model(x), model(x))
+        model.eval()
+        assert torch.equal(model(x), model(x))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from tsexplain.models.cnn import ConvBNBlock, _GAPHead
-from tsexplain.models.layers import MaskedBatchNorm1d, SameConv1d, apply_mask, masked_mean
+from tsexplain.models.layers import MaskedBatchNorm1d, SameConv1d, apply_mask
 from tsexplain.models.registry import register_model
 
 __all__ = ["BeatCNN"]
@@ -100,6 +100,3 @@ class BeatCNN(_GAPHead):
         for block in self.blocks:
             h = block(h, mask)
         return h
-
-    def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.fc(self.dropout(masked_mean(h, mask)))

@@ -7,6 +7,7 @@ with deep neural networks: a strong baseline", IJCNN 2017.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,12 +27,17 @@ __all__ = ["FCN", "CausalCNN", "ResNet"]
 
 
 class _GAPHead(SeriesClassifier):
-    """Global average pooling over real steps, then one linear layer (``fc``)."""
+    """Global average pooling over real steps, optional dropout, then one linear layer
+    (``fc``)."""
 
     fc: nn.Linear
 
+    def __init__(self, n_channels: int, n_classes: int, **hyper: Any):
+        super().__init__(n_channels, n_classes, **hyper)
+        self.dropout: nn.Module = nn.Identity()  # models with a dropout option replace it
+
     def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.fc(masked_mean(h, mask))
+        return self.fc(self.dropout(masked_mean(h, mask)))
 
 
 class CausalBlock(nn.Module):
@@ -138,9 +144,6 @@ class FCN(_GAPHead):
         for block in self.blocks:
             h = block(h, mask)
         return h
-
-    def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.fc(self.dropout(masked_mean(h, mask)))
 
 
 class ResidualBlock(nn.Module):
