@@ -189,7 +189,7 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     type=click.Choice(["float32", "bfloat16", "float16"]),
     default="float32",
     show_default=True,
-    help="Training arithmetic (mixed precision pays off on a GPU).",
+    help="Training arithmetic (mixed precision pays off on a GPU; float16 is slow on most CPUs).",
 )
 @click.option(
     "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."

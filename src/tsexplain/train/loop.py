@@ -133,8 +133,9 @@ def fit(
         Arithmetic of the training forward and backward passes. The low-precision choices run
         them under ``torch.autocast`` (mixed precision: weights, optimiser state and
         normalisation statistics stay float32; ``float16`` adds dynamic loss scaling). They
-        pay off on a GPU with tensor cores; on a CPU they are usually slower. Validation
-        always runs in float32, so model selection is unaffected.
+        pay off on a GPU with tensor cores; on a CPU without half-precision units float16 is
+        several times slower. Validation always runs in float32, so model selection is
+        unaffected.
     progress : bool, optional
         Show a progress bar (default: only on an interactive terminal).
 
