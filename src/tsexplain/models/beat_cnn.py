@@ -96,7 +96,4 @@ class BeatCNN(_GAPHead):
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 
     def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        h = self.stem(apply_mask(x, mask), mask)
-        for block in self.blocks:
-            h = block(h, mask)
-        return h
+        return super().features(self.stem(apply_mask(x, mask), mask), mask, padding)

@@ -27,14 +27,22 @@ __all__ = ["FCN", "CausalCNN", "ResNet"]
 
 
 class _GAPHead(SeriesClassifier):
-    """Global average pooling over real steps, optional dropout, then one linear layer
-    (``fc``)."""
+    """A stack of ``blocks`` (each ``block(h, mask)``), global average pooling over real steps,
+    optional dropout, then one linear layer (``fc``)."""
 
+    blocks: nn.ModuleList
     fc: nn.Linear
 
     def __init__(self, n_channels: int, n_classes: int, **hyper: Any):
         super().__init__(n_channels, n_classes, **hyper)
         self.dropout: nn.Module = nn.Identity()  # models with a dropout option replace it
+
+    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
+        """``blocks`` in order, each taking ``(h, mask)``."""
+        h = apply_mask(x, mask)
+        for block in self.blocks:
+            h = block(h, mask)
+        return h
 
     def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.fc(self.dropout(masked_mean(h, mask)))
@@ -85,12 +93,6 @@ class CausalCNN(_GAPHead):
         self.fc = nn.Linear(widths[-1], n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 
-    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        h = apply_mask(x, mask)
-        for block in self.blocks:
-            h = block(h, mask)
-        return h
-
 
 class ConvBNBlock(nn.Module):
     """'Same' convolution, batch normalisation (real steps only), optional ReLU."""
@@ -139,12 +141,6 @@ class FCN(_GAPHead):
         self.fc = nn.Linear(widths[-1], n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 
-    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        h = apply_mask(x, mask)
-        for block in self.blocks:
-            h = block(h, mask)
-        return h
-
 
 class ResidualBlock(nn.Module):
     """Three conv + BN blocks (kernels 8, 5, 3) with a 1x1-conv + BN shortcut, then ReLU."""
@@ -177,9 +173,3 @@ class ResNet(_GAPHead):
         )
         self.fc = nn.Linear(widths[-1], n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
-
-    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        h = apply_mask(x, mask)
-        for block in self.blocks:
-            h = block(h, mask)
-        return h
