@@ -218,7 +218,7 @@ def cross_validate(
     device: torch.device,
     folds: int = 5,
     repeats: int = 2,
-    precision: str = "float32",
+    precision: str = "auto",
 ) -> list[float]:
     """Accuracy of ``recipe`` on each held-out fold of ``train`` (``repeats`` x stratified
     ``folds``); the test split is never touched, so recipes can be chosen on this."""
@@ -241,7 +241,7 @@ def run_recipe(
     train: tx.data.Dataset,
     test: tx.data.Dataset,
     device: torch.device,
-    precision: str = "float32",
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Train ``recipe`` on ``train`` (selecting on its held-out part, if any), score it on
     ``test``."""
@@ -266,7 +266,7 @@ def run_recipe(
         "train_seconds": run.seconds,
         "test_seconds": test_seconds,
         "device": str(device),
-        "precision": precision,
+        "precision": run.precision,
         "val_accuracy": best.get("val_accuracy"),
         "val_loss": best.get("val_loss"),
         "test_accuracy": report["accuracy"],
@@ -338,9 +338,9 @@ def main() -> int:
     )
     ap.add_argument(
         "--precision",
-        choices=["float32", "bfloat16", "float16"],
-        default="float32",
-        help="training arithmetic (mixed precision on a GPU)",
+        choices=["auto", "float32", "bfloat16", "float16"],
+        default="auto",
+        help="training arithmetic (auto: mixed precision on a GPU, float32 on the CPU)",
     )
     ap.add_argument(
         "--seeds",
@@ -380,7 +380,7 @@ def main() -> int:
         f"tsexplain {env['tsexplain']}, torch {env['torch']}, {env['threads']} threads on "
         f"{env['cpu_count']} CPUs, load average {env['load_average_at_start'][0]:.2f}, "
         f"training on {device}" + (f" ({env['gpu']})" if device.type == "cuda" else "")
-        + f" in {args.precision}"
+        + f" in {tx.train.resolve_precision(args.precision, device)}"
         + (" -- QUICK smoke run, not a measurement" if args.quick else "")
     )
     rows = []

@@ -92,6 +92,7 @@ def test_fit_rejects_bad_input(tiny_split):
 def test_mixed_precision_trains_in_low_precision_and_tracks_float32(tiny_split, precision):
     ref, ref_run = _train(tiny_split)
     model, run = _train(tiny_split, precision=precision)
+    assert (ref_run.precision, run.precision) == ("float32", precision)
     # the low-precision arithmetic really ran: the weights differ from float32 training ...
     assert any(
         not torch.equal(a, b)
@@ -129,6 +130,17 @@ def test_balanced_sampling_trains_and_excludes_class_weights(tiny_split):
         tx.fit(model, tr, sampling="balanced", class_weight="balanced", progress=False)
     with pytest.raises(TsExplainError, match="unknown sampling 'stratified'"):
         tx.fit(model, tr, sampling="stratified", progress=False)
+
+
+def test_auto_precision_is_mixed_on_a_gpu_only(monkeypatch):
+    from tsexplain.train import resolve_precision
+
+    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+    assert resolve_precision("float16", torch.device("cpu")) == "float16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_precision("auto", torch.device("cuda")) == "bfloat16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert resolve_precision("auto", torch.device("cuda:0")) == "float16"
 
 
 def test_unknown_precision_is_named(tiny_split):

@@ -186,10 +186,10 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
 )
 @click.option(
     "--precision",
-    type=click.Choice(["float32", "bfloat16", "float16"]),
-    default="float32",
+    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+    default="auto",
     show_default=True,
-    help="Training arithmetic (mixed precision pays off on a GPU; float16 is slow on most CPUs).",
+    help="Training arithmetic; auto: mixed precision on a GPU, float32 on the CPU.",
 )
 @click.option(
     "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."
@@ -236,9 +236,11 @@ def train(
         tr, va = tx.data.znormalise(tr), tx.data.znormalise(va)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
     model.to(torch_device)
+    from tsexplain.train.loop import resolve_precision
+
     click.echo(
         f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases} "
-        f"({torch_device}, {precision})"
+        f"({torch_device}, {resolve_precision(precision, torch_device)})"
     )
     result = tx.fit(
         model,

@@ -1,7 +1,7 @@
 """Training loop, checkpoints, predictions and classifier metrics."""
 
 from tsexplain.train.checkpoint import load_model, save_model
-from tsexplain.train.loop import FitResult, fit
+from tsexplain.train.loop import FitResult, fit, resolve_precision
 from tsexplain.train.metrics import classification_report
 from tsexplain.train.predict import predict, predict_logits, predict_proba
 
@@ -13,5 +13,6 @@ __all__ = [
     "predict",
     "predict_logits",
     "predict_proba",
+    "resolve_precision",
     "save_model",
 ]

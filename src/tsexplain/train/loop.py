@@ -20,7 +20,7 @@ from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.models.base import SeriesClassifier, model_device
 from tsexplain.train.batches import SeriesBatch, as_series
 
-__all__ = ["FitResult", "epoch_order", "fit"]
+__all__ = ["FitResult", "epoch_order", "fit", "resolve_precision"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class FitResult:
     best_epoch: int = 0
     stopped_early: bool = False
     seconds: float = 0.0
+    precision: str = "float32"  # the training arithmetic used ("auto" resolved)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class FitResult:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
             "seconds": self.seconds,
+            "precision": self.precision,
         }
 
 
@@ -67,6 +69,16 @@ def epoch_order(
 
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The training arithmetic that ``precision`` means on ``device``: ``"auto"`` is mixed
+    precision on a CUDA GPU (bfloat16 where supported, else float16) and float32 elsewhere."""
+    if precision != "auto":
+        return precision
+    if device.type != "cuda":
+        return "float32"
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
 
 
 def _evaluate(
@@ -101,7 +113,7 @@ def fit(
     monitor: str = "val_loss",
     scheduler: str = "none",
     seed: int = 0,
-    precision: str = "float32",
+    precision: str = "auto",
     progress: bool | None = None,
 ) -> FitResult:
     """Train ``model`` in place with Adam and cross-entropy.
@@ -129,8 +141,10 @@ def fit(
         Learning-rate schedule: halve on a plateau of the training loss, or cosine decay.
     seed : int
         Seeds shuffling, dropout and every other random choice: same seed, same weights.
-    precision : {"float32", "bfloat16", "float16"}
-        Arithmetic of the training forward and backward passes. The low-precision choices run
+    precision : {"auto", "float32", "bfloat16", "float16"}
+        Arithmetic of the training forward and backward passes. ``"auto"`` is mixed precision
+        on a CUDA GPU (bfloat16 where the GPU supports it, else float16) and float32
+        everywhere else. The low-precision choices run
         them under ``torch.autocast`` (mixed precision: weights, optimiser state and
         normalisation statistics stay float32; ``float16`` adds dynamic loss scaling). They
         pay off on a GPU with tensor cores; on a CPU without half-precision units float16 is
@@ -148,7 +162,7 @@ def fit(
         raise TsExplainError("fit trains tsexplain models; build one with tsexplain.models.build")
     check_choice("monitor", monitor, ("val_loss", "val_accuracy"))
     check_choice("scheduler", scheduler, ("none", "plateau", "cosine"))
-    check_choice("precision", precision, tuple(_PRECISIONS))
+    check_choice("precision", precision, ("auto", *_PRECISIONS))
     check_choice("sampling", sampling, ("shuffle", "balanced"))
     if sampling == "balanced" and class_weight is not None:
         raise TsExplainError(
@@ -188,7 +202,8 @@ def fit(
     with seeded(seed):
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        amp_dtype = _PRECISIONS[precision]
+        result.precision = resolve_precision(precision, device)
+        amp_dtype = _PRECISIONS[result.precision]
         # Loss scaling keeps small float16 gradients from flushing to zero; bfloat16 has
         # float32's range and needs none.
         scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype is torch.float16)
