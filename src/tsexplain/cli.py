@@ -229,18 +229,20 @@ def train(
     torch_device = _device(device)
     ds = tx.data.load(data_path)
     if val_data is not None:
-        tr, va = ds, tx.data.load(val_data).with_classes(ds.classes)
+        tr, va = ds, tx.data.load(val_data)
+        try:
+            va = va.with_classes(ds.classes)
+        except TsExplainError as exc:
+            raise TsExplainError(f"{val_data}: {exc}, the classes of {data_path.name}") from None
     else:
         tr, va = ds.split(1.0 - val_fraction, seed=seed)
     if znormalise:
         tr, va = tx.data.znormalise(tr), tx.data.znormalise(va)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
     model.to(torch_device)
-    from tsexplain.train.loop import resolve_precision
-
     click.echo(
         f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases} "
-        f"({torch_device}, {resolve_precision(precision, torch_device)})"
+        f"({torch_device}, {tx.train.resolve_precision(precision, torch_device)})"
     )
     result = tx.fit(
         model,
@@ -314,7 +316,10 @@ def _load_for(model: Any, path: Path) -> Any:
 
     ds = tx.data.load(path)
     if model.meta.get("classes"):
-        ds = ds.with_classes(model.meta["classes"])
+        try:
+            ds = ds.with_classes(model.meta["classes"])
+        except TsExplainError as exc:
+            raise TsExplainError(f"{path}: {exc}, the classes the model was trained on") from None
     if model.meta.get("znormalise"):
         ds = tx.data.znormalise(ds)
     return ds

@@ -237,8 +237,8 @@ class Dataset:
         unknown = [c for c in present if c not in index]
         if unknown:
             raise TsExplainError(
-                f"the data holds class(es) {unknown} that are not among {list(names)} "
-                "(the classes the model was trained on); remove those cases or retrain"
+                f"the data holds class(es) {unknown} that are not among {list(names)}; "
+                "remove those cases or name every class"
             )
         lookup = np.array([index.get(c, -1) for c in self.classes], dtype=np.int64)
         return replace(self, y=lookup[self.y], classes=names)
