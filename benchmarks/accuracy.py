@@ -180,7 +180,7 @@ def load_split(
 
 
 def train_recipe(
-    recipe: Recipe, train: tx.data.Dataset, device: torch.device, precision: str = "float32"
+    recipe: Recipe, train: tx.data.Dataset, device: torch.device, precision: str = "auto"
 ) -> tuple[Any, Any, tx.data.Dataset, tx.data.Dataset | None]:
     """Train ``recipe`` on ``train``, selecting on its held-out share if it has one.
 
@@ -360,6 +360,10 @@ def main() -> int:
     )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
+    if args.cv == 1 or args.cv < 0:
+        ap.error("--cv needs at least 2 folds")
+    if args.cv and args.seeds:
+        ap.error("--cv fixes its own seeds (one per fold); drop --seeds")
     tune_allocator()
 
     env = {
@@ -372,10 +376,12 @@ def main() -> int:
         "load_average_at_start": os.getloadavg(),
         "quick": args.quick,
         "device": args.device,
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "gpu": None,
         "precision": args.precision,
     }
     device = torch.device(args.device)
+    if device.type == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(device)
     print(
         f"tsexplain {env['tsexplain']}, torch {env['torch']}, {env['threads']} threads on "
         f"{env['cpu_count']} CPUs, load average {env['load_average_at_start'][0]:.2f}, "

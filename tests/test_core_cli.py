@@ -154,7 +154,7 @@ def test_bad_inputs_end_in_one_line_and_exit_2(runner, tmp_path):
         runner.invoke(cli, ["explain", "--model", str(tmp_path / "missing"), "--data", str(data)]),
         "not a tsexplain model directory",
     )
-    two = tx.data.Dataset(ds.X[:, :2], ds.y, classes=ds.classes).save(tmp_path / "two.npz")
+    two = tx.data.Dataset(ds.X[:, :2], ds.y).save(tmp_path / "two.npz")
     _one_line_error(
         runner.invoke(cli, ["explain", "--model", str(tmp_path / "run"), "--data", str(two)]),
         "2 channel(s)",
@@ -212,11 +212,49 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
         "class(es) ['a', 'b']",
         "trained on",
     )
+    # a file of bare class indices (no names) is read in the model's classes
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, X=ds.X, y=ds.y, lengths=ds.lengths)
+    res = runner.invoke(
+        cli,
+        ["explain", "--model", str(run), "--data", str(plain), "--method", "saliency",
+         "--target", "true", "--out", str(tmp_path / "ex_plain.npz")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    np.testing.assert_array_equal(
+        tx.Explanation.load(tmp_path / "ex_plain.npz").target, outs[0].target
+    )
     _one_line_error(
         runner.invoke(
             cli, ["train", "--data", str(data), "--out", str(tmp_path / "x"), "--param", "filters"]
         ),
         "--param expects KEY=VALUE",
+    )
+    for bad in ("seed=1", "n_classes=3", "dropout=2", "kernel_sizes=[0,3,3]"):
+        _one_line_error(
+            runner.invoke(
+                cli,
+                ["train", "--data", str(data), "--model", "fcn", "--out", str(tmp_path / "x"),
+                 "--param", bad],
+            ),
+            "fcn" if bad.startswith(("dropout", "kernel")) else "not a model hyperparameter",
+        )
+    for option, value, needle in (
+        ("--device", "meta", "--device must be"),
+        ("--weight-decay", "-1", "-1"),
+        ("--val-fraction", "0", "0"),
+    ):
+        res = runner.invoke(
+            cli, ["train", "--data", str(data), "--out", str(tmp_path / "x"), option, value]
+        )
+        assert res.exit_code == 2 and needle in res.output and "Traceback" not in res.output
+    _one_line_error(
+        runner.invoke(
+            cli,
+            ["train", "--data", str(data), "--out", str(tmp_path / "x"),
+             "--sampling", "balanced", "--class-weight", "balanced"],
+        ),
+        "choose one",
     )
     _one_line_error(
         runner.invoke(

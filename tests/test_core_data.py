@@ -179,6 +179,7 @@ def test_case_info_follows_its_cases_through_subset_split_padding_and_storage(tm
         ({"pos": np.zeros((3, 2))}, r"one value per case"),
         ({"obj": [{"a": 1}, None, 3]}, "numbers, booleans or strings"),
         ({"a/b": [1, 2, 3]}, "without '/'"),
+        ({"ragged": [[1], [1, 2], []]}, "ragged sequence"),
         ([1, 2, 3], "must map names"),
     ],
 )
@@ -198,3 +199,18 @@ def test_with_classes_relabels_by_name_and_names_unknown_classes():
     assert only_n.y.tolist() == [0, 0]
     with pytest.raises(TsExplainError, match=r"class\(es\) \['V'\] that are not among"):
         ds.with_classes(["N", "S"])
+    with pytest.raises(TsExplainError, match="must not repeat"):
+        ds.with_classes(["N", "N", "V"])
+    with pytest.raises(TsExplainError, match="got the string"):
+        ds.with_classes("NV")
+
+
+def test_case_info_is_a_read_only_copy():
+    ids = np.array([10, 11, 12])
+    ds = Dataset(np.zeros((3, 1, 5)), np.array([0, 1, 0]), case_info={"id": ids})
+    ids[0] = 99  # the caller's array changing later does not reach the data set
+    assert ds.case_info["id"].tolist() == [10, 11, 12]
+    with pytest.raises(ValueError):
+        ds.case_info["id"][0] = 5
+    with pytest.raises(TypeError):
+        ds.case_info["other"] = np.arange(3)  # type: ignore[index]

@@ -137,10 +137,19 @@ def test_auto_precision_is_mixed_on_a_gpu_only(monkeypatch):
 
     assert resolve_precision("auto", torch.device("cpu")) == "float32"
     assert resolve_precision("float16", torch.device("cpu")) == "float16"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: (9, 0))  # H100
     assert resolve_precision("auto", torch.device("cuda")) == "bfloat16"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: (7, 0))  # V100
     assert resolve_precision("auto", torch.device("cuda:0")) == "float16"
+
+
+def test_bad_learning_rate_and_weight_decay_are_named(tiny_split):
+    tr, _ = tiny_split
+    model = tx.models.build("causal_cnn", 3, 2)
+    with pytest.raises(TsExplainError, match="lr must be a finite number >= 0, got nan"):
+        tx.fit(model, tr, lr=float("nan"), progress=False)
+    with pytest.raises(TsExplainError, match="weight_decay must be a finite number >= 0"):
+        tx.fit(model, tr, weight_decay=-1.0, progress=False)
 
 
 def test_unknown_precision_is_named(tiny_split):

@@ -6,6 +6,7 @@ no half-written output.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -145,14 +146,19 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     type=click.Path(path_type=Path),
     help="Validation file (default: split off --val-fraction).",
 )
-@click.option("--val-fraction", type=float, default=0.1, show_default=True)
+@click.option(
+    "--val-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.1,
+    show_default=True,
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option(
     "--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs)."
 )
-@click.option("--weight-decay", type=float, default=0.0, show_default=True)
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option(
     "--scheduler",
     type=click.Choice(["none", "plateau", "cosine"]),
@@ -225,6 +231,11 @@ def train(
     from tsexplain._runtime import staged_output
     from tsexplain.plot import plot_training_curves
 
+    if sampling == "balanced" and class_weight != "none":
+        raise TsExplainError(
+            "--sampling balanced and --class-weight balanced both correct for imbalance; "
+            "choose one"
+        )
     hyper = _hyperparameters(params)
     torch_device = _device(device)
     ds = tx.data.load(data_path)
@@ -233,7 +244,7 @@ def train(
         try:
             va = va.with_classes(ds.classes)
         except TsExplainError as exc:
-            raise TsExplainError(f"{val_data}: {exc}, the classes of {data_path.name}") from None
+            raise TsExplainError(f"{val_data}: {exc} (the classes of {data_path.name})") from None
     else:
         tr, va = ds.split(1.0 - val_fraction, seed=seed)
     if znormalise:
@@ -275,14 +286,23 @@ def train(
 
 
 def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
-    """``("filters=[64,64]", "dropout=0.2")`` as a dict; values are JSON (bare words are strings)."""
+    """``("filters=[64,64]", "dropout=0.2")`` as a dict; values are JSON (``True``/``False``/
+    ``None`` also spelled as in Python; other bare words are strings)."""
     hyper: dict[str, Any] = {}
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise TsExplainError(f"--param expects KEY=VALUE, got {item!r}")
+        if key.strip() in ("name", "n_channels", "n_classes", "seed"):
+            raise TsExplainError(
+                f"--param {key.strip()} is not a model hyperparameter: the data sets channels "
+                "and classes, --model the architecture, --seed the seed"
+            )
+        python_literals = {"True": True, "False": False, "None": None}
         try:
-            hyper[key.strip()] = json.loads(value)
+            hyper[key.strip()] = (
+                python_literals[value] if value in python_literals else json.loads(value)
+            )
         except json.JSONDecodeError:
             hyper[key.strip()] = value
     return hyper
@@ -297,9 +317,13 @@ def _device(name: str) -> Any:
     try:
         device = torch.device(name)
     except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
         raise TsExplainError(
-            f"--device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}"
-        ) from None
+            f"--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}"
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise TsExplainError(f"--device {name}: no Apple GPU (MPS) is available here")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise TsExplainError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
@@ -315,11 +339,24 @@ def _load_for(model: Any, path: Path) -> Any:
     import tsexplain as tx
 
     ds = tx.data.load(path)
-    if model.meta.get("classes"):
+    names = tuple(model.meta.get("classes") or ())
+    as_indices = tuple(str(i) for i in range(ds.n_classes))
+    if names and ds.classes == as_indices and not set(as_indices) <= set(names):
+        # A file without class names (a bare .npz or .npy) holds class indices: read them in
+        # the model's classes, as long as there are no more of them than the model has.
+        if ds.n_classes > len(names):
+            raise TsExplainError(
+                f"{path}: labels run up to {ds.n_classes - 1}, but the model knows "
+                f"{len(names)} classes {list(names)}"
+            )
+        ds = dataclasses.replace(ds, classes=names)
+    elif names:
         try:
-            ds = ds.with_classes(model.meta["classes"])
+            ds = ds.with_classes(names)
         except TsExplainError as exc:
-            raise TsExplainError(f"{path}: {exc}, the classes the model was trained on") from None
+            raise TsExplainError(
+                f"{path}: {exc} (the model was trained on {list(names)})"
+            ) from None
     if model.meta.get("znormalise"):
         ds = tx.data.znormalise(ds)
     return ds

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -26,20 +27,26 @@ _NPZ_FORMAT = "tsexplain.dataset/1"
 _CASE_INFO = "case_info/"  # prefix of the per-case arrays in a saved data set
 
 
-def _check_case_info(info: Mapping[str, Any], n_cases: int) -> dict[str, np.ndarray]:
-    """``info`` as 1-D arrays of ``n_cases`` numbers, booleans or strings (storable without
-    pickling)."""
+def _check_case_info(info: Mapping[str, Any], n_cases: int) -> Mapping[str, np.ndarray]:
+    """``info`` as a read-only mapping of read-only 1-D arrays of ``n_cases`` numbers, booleans
+    or strings (storable without pickling)."""
     if not isinstance(info, Mapping):
         raise TsExplainError(
             f"case_info must map names to per-case arrays, got {type(info).__name__}"
         )
     out: dict[str, np.ndarray] = {}
     for key, values in info.items():
-        arr = np.asarray(values)
-        if arr.dtype == object and all(isinstance(v, str) for v in arr.ravel()):
-            arr = arr.astype(str)
         if not isinstance(key, str) or not key or "/" in key:
             raise TsExplainError(f"case_info names must be non-empty strings without '/', got {key!r}")
+        try:
+            arr = np.array(values)  # a copy: the caller's array may change, ours may not
+        except ValueError:
+            raise TsExplainError(
+                f"case_info[{key!r}] must hold one value per case, got a ragged sequence"
+            ) from None
+        strings = arr.dtype == object and all(isinstance(v, str) for v in arr.ravel())
+        if strings or arr.dtype.kind == "T":  # "T": NumPy's variable-width strings
+            arr = arr.astype(str)
         if arr.shape != (n_cases,):
             raise TsExplainError(
                 f"case_info[{key!r}] must hold one value per case, shape ({n_cases},), "
@@ -49,8 +56,9 @@ def _check_case_info(info: Mapping[str, Any], n_cases: int) -> dict[str, np.ndar
             raise TsExplainError(
                 f"case_info[{key!r}] must hold numbers, booleans or strings, got dtype {arr.dtype}"
             )
+        arr.setflags(write=False)
         out[key] = arr
-    return out
+    return MappingProxyType(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,7 +237,11 @@ class Dataset:
         Use it to score a model on a file whose labels were read in another order, or that
         holds only some of the classes. Raises when a case's class is not in ``classes``.
         """
+        if isinstance(classes, str):
+            raise TsExplainError(f"classes must be a sequence of names, got the string {classes!r}")
         names = tuple(str(c) for c in classes)
+        if len(set(names)) != len(names):
+            raise TsExplainError(f"classes must not repeat a name, got {list(names)}")
         if names == self.classes:
             return self
         index = {name: i for i, name in enumerate(names)}

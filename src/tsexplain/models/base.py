@@ -12,6 +12,14 @@ from tsexplain.data.padding import real_mask
 __all__ = ["SeriesClassifier", "call_model", "model_device"]
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy scalars and tuples turned into Python numbers and lists, so that a
+    model's config is plain JSON."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
 class SeriesClassifier(nn.Module):
     """A classifier mapping ``(n_cases, n_channels, n_timepoints)`` to logits ``(n_cases, n_classes)``.
 
@@ -42,7 +50,7 @@ class SeriesClassifier(nn.Module):
             "name": self.name,
             "n_channels": self.n_channels,
             "n_classes": self.n_classes,
-            **hyper,
+            **{key: _plain(value) for key, value in hyper.items()},
         }
         # What the model was trained on (classes, channel names, padding side, length);
         # filled by ``fit`` and stored with every checkpoint.

@@ -7,7 +7,7 @@ network halves time with a max-pooling after every block, this one grows its rec
 with dilations 1, 2, 4, 8, 16 instead: every block keeps the input's resolution, so the last
 feature map (Grad-CAM's layer) has one position per input step, and masking keeps padded
 beats exact with left or right padding. The receptive field with the defaults is
-``1 + 2 * (kernel_size - 1) * (1 + sum(dilations)) = 257`` steps: a whole beat at 360 Hz.
+``1 + (kernel_size - 1) * (1 + 2 * sum(dilations)) = 253`` steps: a whole beat at 360 Hz.
 """
 
 from __future__ import annotations
@@ -77,16 +77,17 @@ class BeatCNN(_GAPHead):
         dilations: Sequence[int] = (1, 2, 4, 8, 16),
         dropout: float = 0.0,
     ):
+        dilations = list(dilations)  # the convolutions check each value
+        if not dilations:
+            raise ValueError("dilations needs one or more entries, one per residual block")
         super().__init__(
             n_channels,
             n_classes,
-            filters=int(filters),
-            kernel_size=int(kernel_size),
-            dilations=[int(d) for d in dilations],
+            filters=filters,
+            kernel_size=kernel_size,
+            dilations=dilations,
             dropout=float(dropout),
         )
-        if not dilations or min(dilations) < 1:
-            raise TypeError("dilations needs one or more positive entries")
         self.stem = ConvBNBlock(n_channels, filters, kernel_size)
         self.blocks = nn.ModuleList(
             DilatedResidualBlock(filters, kernel_size, d) for d in dilations

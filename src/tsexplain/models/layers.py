@@ -10,6 +10,8 @@ the same logits, as the unpadded one.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,13 +28,15 @@ __all__ = [
 
 def apply_mask(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Zero ``h`` on padded steps; identity when ``mask`` is ``None``."""
-    return h if mask is None else h * mask
+    # The mask takes h's dtype so that half-precision activations (under autocast) stay half.
+    return h if mask is None else h * mask.to(h.dtype)
 
 
-def _stats_dtype(x: torch.Tensor) -> torch.Tensor:
-    """``x`` in float32 when it arrives in half precision (under mixed precision), so that
-    normalisation statistics keep float32 accuracy; any other dtype passes unchanged."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+def _stats_dtype(x: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """``x`` in the dtype of the layer's own ``weight``: under mixed precision half-precision
+    activations meet float32 weights, and the normalisation statistics are then taken in
+    float32; a model cast to one dtype as a whole passes unchanged."""
+    return x if weight is None else x.to(weight.dtype)
 
 
 def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -53,6 +57,13 @@ class SameConv1d(nn.Conv1d):
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1
     ) -> None:
+        for label, value in (
+            ("filters", out_channels),
+            ("kernel size", kernel_size),
+            ("dilation", dilation),
+        ):
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"a convolution's {label} must be a positive integer, got {value!r}")
         super().__init__(in_channels, out_channels, kernel_size, dilation=dilation, padding=0)
         total = (kernel_size - 1) * dilation
         self.pad_left, self.pad_right = self._split(total)
@@ -92,7 +103,7 @@ class MaskedLayerNorm(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         # One pass for the first and second moments, then one fused multiply-add: this layer
         # runs on every perturbed copy during evaluation, so fewer full-size passes matter.
-        x = _stats_dtype(x)
+        x = _stats_dtype(x, self.weight)
         xm = x if mask is None else x * mask
         count = (
             torch.full_like(x[:, :1, :1], float(x.shape[1] * x.shape[2]))
@@ -113,7 +124,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     """
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = _stats_dtype(x)
+        x = _stats_dtype(x, self.weight)
         if not self.training or mask is None:
             return super().forward(x)
         count = mask.sum().clamp_min(2.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from tsexplain._context import seeded
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.models.base import SeriesClassifier
@@ -56,6 +58,12 @@ def build(
         )
     try:
         with seeded(seed):
-            return _MODELS[name](n_channels=int(n_channels), n_classes=int(n_classes), **hyper)
-    except TypeError as exc:
-        raise TsExplainError(f"bad hyperparameters for model {name!r}: {exc}") from None
+            model = _MODELS[name](n_channels=int(n_channels), n_classes=int(n_classes), **hyper)
+            # A dry run on a tiny batch surfaces values that only fail in the forward pass
+            # (a zero kernel, a fractional dilation) here, as one message.
+            with torch.no_grad():
+                model.eval()(torch.zeros(2, int(n_channels), 8))
+            return model.train()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TsExplainError(f"bad hyperparameters for model {name!r}: {detail}") from None

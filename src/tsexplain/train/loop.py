@@ -78,7 +78,9 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         return precision
     if device.type != "cuda":
         return "float32"
-    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    # bfloat16 units arrived with compute capability 8 (Ampere); older GPUs only emulate it.
+    major, _ = torch.cuda.get_device_capability(device)
+    return "bfloat16" if major >= 8 else "float16"
 
 
 def _evaluate(
@@ -143,7 +145,7 @@ def fit(
         Seeds shuffling, dropout and every other random choice: same seed, same weights.
     precision : {"auto", "float32", "bfloat16", "float16"}
         Arithmetic of the training forward and backward passes. ``"auto"`` is mixed precision
-        on a CUDA GPU (bfloat16 where the GPU supports it, else float16) and float32
+        on a CUDA GPU (bfloat16 from compute capability 8, else float16) and float32
         everywhere else. The low-precision choices run
         them under ``torch.autocast`` (mixed precision: weights, optimiser state and
         normalisation statistics stay float32; ``float16`` adds dynamic loss scaling). They
@@ -170,6 +172,9 @@ def fit(
         )
     if epochs < 1 or batch_size < 1:
         raise TsExplainError("epochs and batch_size must be at least 1")
+    for label, value in (("lr", lr), ("weight_decay", weight_decay)):
+        if not (np.isfinite(value) and value >= 0):
+            raise TsExplainError(f"{label} must be a finite number >= 0, got {value}")
     if patience is not None and val is None:
         raise TsExplainError("early stopping (patience=) needs validation data (val=)")
     tr = as_series(train, n_channels=model.n_channels)

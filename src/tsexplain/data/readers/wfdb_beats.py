@@ -134,7 +134,7 @@ def read_wfdb_beats(
     --------
     >>> ds = read_wfdb_beats("mitdb/100", aami=True, channels=["MLII"])  # doctest: +SKIP
     >>> ds.classes, ds.case_info["beat_sample"][:2]  # doctest: +SKIP
-    (('N', 'S', 'V', 'F', 'Q'), [370, 662])
+    (('N', 'S', 'V', 'F', 'Q'), array([370, 662]))
     """
     wfdb = optional_import("wfdb", "ecg", "reading WFDB records")
     if before < 0 or after <= 0:
