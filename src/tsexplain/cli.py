@@ -55,6 +55,14 @@ def cli(verbose: int) -> None:
     tune_allocator()
 
 
+_device_option = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', 'mps'.",
+)
+
+
 def _print_report(report: dict[str, Any]) -> None:
     click.echo(
         f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   ({report['n_cases']} cases)"
@@ -197,9 +205,7 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     show_default=True,
     help="Training arithmetic; auto: mixed precision on a GPU, float32 on the CPU.",
 )
-@click.option(
-    "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."
-)
+@_device_option
 @click.option("--seed", type=int, default=0, show_default=True)
 def train(
     data_path: Path,
@@ -410,9 +416,7 @@ def _target(value: str) -> Any:
     show_default=True,
     help="Also draw the first N cases.",
 )
-@click.option(
-    "--device", default="auto", show_default=True, help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', ..."
-)
+@_device_option
 def explain_cmd(
     model_path: Path,
     data_path: Path,
