@@ -6,7 +6,6 @@ no half-written output.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -291,6 +290,9 @@ def train(
     click.echo(f"best epoch {result.best_epoch}; wrote {out}/model ({result.seconds:.1f} s)")
 
 
+_PY_LITERALS = {"True": True, "False": False, "None": None}
+
+
 def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
     """``("filters=[64,64]", "dropout=0.2")`` as a dict; values are JSON (``True``/``False``/
     ``None`` also spelled as in Python; other bare words are strings)."""
@@ -299,18 +301,16 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise TsExplainError(f"--param expects KEY=VALUE, got {item!r}")
-        if key.strip() in ("name", "n_channels", "n_classes", "seed"):
+        key = key.strip()
+        if key in ("name", "n_channels", "n_classes", "seed"):
             raise TsExplainError(
-                f"--param {key.strip()} is not a model hyperparameter: the data sets channels "
+                f"--param {key} is not a model hyperparameter: the data sets channels "
                 "and classes, --model the architecture, --seed the seed"
             )
-        python_literals = {"True": True, "False": False, "None": None}
         try:
-            hyper[key.strip()] = (
-                python_literals[value] if value in python_literals else json.loads(value)
-            )
+            hyper[key] = _PY_LITERALS[value] if value in _PY_LITERALS else json.loads(value)
         except json.JSONDecodeError:
-            hyper[key.strip()] = value
+            hyper[key] = value
     return hyper
 
 
@@ -345,24 +345,12 @@ def _load_for(model: Any, path: Path) -> Any:
     import tsexplain as tx
 
     ds = tx.data.load(path)
-    names = tuple(model.meta.get("classes") or ())
-    as_indices = tuple(str(i) for i in range(ds.n_classes))
-    if names and ds.classes == as_indices and not set(as_indices) <= set(names):
-        # A file without class names (a bare .npz or .npy) holds class indices: read them in
-        # the model's classes, as long as there are no more of them than the model has.
-        if ds.n_classes > len(names):
-            raise TsExplainError(
-                f"{path}: labels run up to {ds.n_classes - 1}, but the model knows "
-                f"{len(names)} classes {list(names)}"
-            )
-        ds = dataclasses.replace(ds, classes=names)
-    elif names:
+    names = model.meta.get("classes")
+    if names:
         try:
             ds = ds.with_classes(names)
         except TsExplainError as exc:
-            raise TsExplainError(
-                f"{path}: {exc} (the model was trained on {list(names)})"
-            ) from None
+            raise TsExplainError(f"{path}: {exc} (the model was trained on {names})") from None
     if model.meta.get("znormalise"):
         ds = tx.data.znormalise(ds)
     return ds

@@ -235,7 +235,10 @@ class Dataset:
         """The same cases labelled in the class order ``classes`` (matched by name).
 
         Use it to score a model on a file whose labels were read in another order, or that
-        holds only some of the classes. Raises when a case's class is not in ``classes``.
+        holds only some of the classes. A data set without class names (its classes are the
+        default ``"0", "1", ...``, none of them in ``classes``) holds class indices, which keep
+        their values and take the names ``classes``. Raises when a case's class is not in
+        ``classes``.
         """
         if isinstance(classes, str):
             raise TsExplainError(f"classes must be a sequence of names, got the string {classes!r}")
@@ -244,6 +247,14 @@ class Dataset:
             raise TsExplainError(f"classes must not repeat a name, got {list(names)}")
         if names == self.classes:
             return self
+        as_indices = tuple(str(i) for i in range(self.n_classes))
+        if self.classes == as_indices and not set(as_indices) & set(names):
+            if self.n_classes > len(names):
+                raise TsExplainError(
+                    f"the labels run up to {self.n_classes - 1}, more classes than the "
+                    f"{len(names)} named {list(names)}"
+                )
+            return replace(self, classes=names)
         index = {name: i for i, name in enumerate(names)}
         present = [self.classes[k] for k in np.unique(self.y)]
         unknown = [c for c in present if c not in index]
