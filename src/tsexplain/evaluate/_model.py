@@ -13,7 +13,7 @@ from torch import nn
 from tsexplain._context import eval_mode, seeded
 from tsexplain.errors import TsExplainError
 from tsexplain.explain import Explanation, explain_methods, get_method
-from tsexplain.models.base import call_model, model_device
+from tsexplain.series.adapter import call_model, model_device
 
 __all__ = ["MethodRunner", "Predictor"]
 

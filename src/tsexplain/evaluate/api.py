@@ -35,8 +35,8 @@ from tsexplain.evaluate.sanity import (
 from tsexplain.evaluate.similarity import rank_correlation
 from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
 from tsexplain.explain import Explanation, get_method
-from tsexplain.models.base import model_device
-from tsexplain.train.batches import SeriesBatch, as_series
+from tsexplain.series.adapter import model_device
+from tsexplain.series.batch import SeriesBatch, as_series
 
 __all__ = ["GROUPS", "available_metrics", "evaluate"]
 

@@ -8,16 +8,15 @@ takes every requested gradient in one ``torch.autograd.grad`` call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from tsexplain._context import eval_mode, frozen_parameters
 from tsexplain.explain._hooks import capture_outputs
-from tsexplain.models.base import call_model
+from tsexplain.series.adapter import call_model
+from tsexplain.series.adapter import model_scope as explaining
 
 __all__ = ["GradientPass", "explaining", "gradient_pass"]
 
@@ -39,19 +38,6 @@ class GradientPass:
     input_grad: torch.Tensor | None
     activations: dict[str, torch.Tensor] = field(default_factory=dict)
     layer_grads: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-@contextmanager
-def explaining(model: nn.Module) -> Iterator[nn.Module]:
-    """Evaluation mode, frozen parameters and (on CUDA) cuDNN off for recurrent layers, whose
-    backward pass cuDNN refuses in evaluation mode; all restored on exit."""
-    with ExitStack() as stack:
-        stack.enter_context(eval_mode(model))
-        stack.enter_context(frozen_parameters(model))
-        has_rnn = any(isinstance(m, nn.RNNBase) for m in model.modules())
-        if has_rnn and any(p.is_cuda for p in model.parameters()):
-            stack.enter_context(torch.backends.cudnn.flags(enabled=False))
-        yield model
 
 
 def gradient_pass(

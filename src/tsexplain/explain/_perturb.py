@@ -27,7 +27,8 @@ from tsexplain.data.padding import real_mask
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._engine import explaining
 from tsexplain.explain.base import Method
-from tsexplain.models.base import SeriesClassifier, call_model
+from tsexplain.models.base import SeriesClassifier
+from tsexplain.series.adapter import call_model
 
 __all__ = [
     "FILLS",

@@ -21,7 +21,7 @@ from torch import nn
 
 from tsexplain._context import eval_mode
 from tsexplain.explain._hooks import find_layer
-from tsexplain.models.base import call_model, model_device
+from tsexplain.series.adapter import call_model, model_device
 
 __all__ = ["Geometry", "layer_geometry", "map_to_input"]
 

@@ -13,7 +13,7 @@ from tsexplain.errors import TsExplainError
 from tsexplain.explain.base import Method, available_methods, get_method
 from tsexplain.explain.explanation import Explanation
 from tsexplain.explain.run import run_methods
-from tsexplain.train.batches import as_series
+from tsexplain.series.batch import as_series
 
 __all__ = ["explain", "explain_methods"]
 

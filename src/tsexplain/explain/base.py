@@ -17,8 +17,8 @@ from torch import nn
 
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._engine import GradientPass, explaining, gradient_pass
-from tsexplain.models.base import model_device
-from tsexplain.train.batches import SeriesBatch, as_series
+from tsexplain.series.adapter import model_device
+from tsexplain.series.batch import SeriesBatch, as_series
 
 __all__ = [
     "CAPTUM_PREFIX",

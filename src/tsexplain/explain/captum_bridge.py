@@ -22,7 +22,7 @@ from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import GradientPass, explaining
 from tsexplain.explain._hooks import find_layer
 from tsexplain.explain.base import CAPTUM_PREFIX, Method
-from tsexplain.models.base import call_model
+from tsexplain.series.adapter import call_model
 
 __all__ = ["CaptumMethod", "captum_classes", "captum_method"]
 

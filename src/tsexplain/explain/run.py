@@ -13,7 +13,7 @@ from tsexplain.data.padding import real_mask
 from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import explaining, gradient_pass
 from tsexplain.explain.base import GradientMethod, Method, _device_of, resolve_targets
-from tsexplain.train.batches import SeriesBatch
+from tsexplain.series.batch import SeriesBatch
 
 __all__ = ["run_methods"]
 

@@ -14,7 +14,7 @@ from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._engine import explaining, gradient_pass
 from tsexplain.explain._perturb import case_rng, real_bounds, row_chunks
 from tsexplain.explain.base import Method, register_method
-from tsexplain.models.base import call_model
+from tsexplain.series.adapter import call_model
 
 __all__ = ["SmoothGrad", "series_noise"]
 

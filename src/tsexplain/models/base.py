@@ -9,7 +9,7 @@ from torch import nn
 
 from tsexplain.data.padding import real_mask
 
-__all__ = ["SeriesClassifier", "call_model", "model_device"]
+__all__ = ["SeriesClassifier"]
 
 
 def _plain(value: Any) -> Any:
@@ -79,23 +79,3 @@ class SeriesClassifier(nn.Module):
     def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Logits from the last feature map."""
         raise NotImplementedError
-
-
-def call_model(
-    model: nn.Module,
-    x: torch.Tensor,
-    lengths: torch.Tensor | None = None,
-    padding: str = "right",
-) -> torch.Tensor:
-    """Logits of any classifier module: tsexplain models get ``lengths``/``padding``, any other
-    ``torch.nn.Module`` is called as ``model(x)``."""
-    if isinstance(model, SeriesClassifier):
-        return model(x, lengths, padding)
-    return model(x)
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (CPU for a parameter-free module)."""
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")

@@ -17,8 +17,9 @@ from tsexplain._context import seeded
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.models.base import SeriesClassifier, model_device
-from tsexplain.train.batches import SeriesBatch, as_series
+from tsexplain.models.base import SeriesClassifier
+from tsexplain.series.adapter import model_device
+from tsexplain.series.batch import SeriesBatch, as_series
 
 __all__ = ["FitResult", "epoch_order", "fit", "resolve_precision"]
 

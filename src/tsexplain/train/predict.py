@@ -8,8 +8,8 @@ from torch import nn
 
 from tsexplain._context import eval_mode
 from tsexplain.data.dataset import Dataset
-from tsexplain.models.base import call_model, model_device
-from tsexplain.train.batches import as_series
+from tsexplain.series.adapter import call_model, model_device
+from tsexplain.series.batch import as_series
 
 __all__ = ["predict", "predict_logits", "predict_proba"]
 
