@@ -20,6 +20,7 @@ from tsexplain.train import (
     load_model,
     predict,
     predict_proba,
+    prepare_for,
     save_model,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "models",
     "predict",
     "predict_proba",
+    "prepare_for",
     "save_model",
     "train",
 ]
