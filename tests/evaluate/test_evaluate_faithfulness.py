@@ -7,16 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from tsexplain.evaluate._model import Predictor
 from tsexplain.evaluate.faithfulness import curve_scores, perturbation_curves
-from tsexplain.evaluate.perturb import (
-    REPLACEMENTS,
-    channel_stats,
-    deletion_ranks,
-    deletion_sets,
-    interpolate_gaps,
-    replace,
-)
+from tsexplain.evaluate.perturb import REPLACEMENTS, deletion_ranks, deletion_sets, replace
+from tsexplain.series import ModelAdapter as Predictor
+from tsexplain.series import channel_stats, fill
 
 
 class FirstHalf(nn.Module):
@@ -53,7 +47,7 @@ def test_deletion_is_flat_while_the_ignored_half_goes(strategy, window, rng):
     assert np.allclose(curves.deletion[:, : half + 1], curves.deletion[:, :1], atol=1e-6)
     # once the used half is deleted the probability moves
     assert not np.allclose(curves.deletion[:, -1], curves.deletion[:, 0], atol=1e-3)
-    if strategy != "interpolate":  # interpolation lets inserted steps reach into the gap
+    if strategy != "linear":  # interpolation lets inserted steps reach into the gap
         assert np.allclose(curves.insertion[:, : half + 1], curves.insertion[:, :1], atol=1e-6)
     # the last insertion point is the intact series, the first deletion point too
     assert np.allclose(curves.insertion[:, -1], curves.deletion[:, 0], atol=1e-6)
@@ -121,9 +115,10 @@ def test_channel_time_units_delete_single_channels():
 def test_linear_interpolation_fills_gaps():
     x = np.array([[0.0, 9.0, 9.0, 3.0, 9.0, 4.0]])
     kept = np.array([[True, False, False, True, False, False]])
-    out = interpolate_gaps(x, kept, np.array([7.0]))
-    assert out.tolist() == [[0.0, 1.0, 2.0, 3.0, 3.0, 3.0]]
-    none = interpolate_gaps(x, np.zeros_like(kept), np.array([7.0]))
+    xt = torch.tensor(x)[None]
+    out = fill(xt, torch.tensor(~kept)[None], "linear", means=torch.tensor([[[7.0]]]))
+    assert out[0].tolist() == [[0.0, 1.0, 2.0, 3.0, 3.0, 3.0]]
+    none = fill(xt, torch.ones_like(torch.tensor(kept))[None], "linear", means=torch.tensor([[[7.0]]]))
     assert (none == 7.0).all()
 
 

@@ -14,40 +14,25 @@ from tsexplain.explain import Method, get_method
 
 N_CHANNELS, N_CLASSES = 2, 3
 
-# Small hyperparameters per model (a model registered later gets its defaults).
-TINY_MODELS: dict[str, dict[str, Any]] = {
-    "causal_cnn": {"filters": (4, 8)},
-    "fcn": {"filters": (8, 8, 8)},
-    "resnet": {"filters": (4, 4, 4)},
-    "lstm": {"hidden_size": 8},
-    "beat_cnn": {"filters": 4, "dilations": (1, 2)},
-}
-
-# Small hyperparameters per method (a method registered later gets its defaults).
-TINY_METHODS: dict[str, dict[str, Any]] = {
-    "smoothgrad": {"n_samples": 4},
-    "integrated_gradients": {"n_steps": 8},
-    "occlusion": {"window": 4, "stride": 2},
-    "shap_segments": {"n_segments": 3, "n_samples": 16},
-    "lime_segments": {"n_segments": 3, "n_samples": 16},
-}
-
-
 def build_tiny(name: str, seed: int = 0, dtype: torch.dtype = torch.float32) -> nn.Module:
-    model = tx.models.build(name, N_CHANNELS, N_CLASSES, seed=seed, **TINY_MODELS.get(name, {}))
+    """A registered model in its declared tiny configuration."""
+    tiny = tx.models.model_class(name).tiny
+    model = tx.models.build(name, N_CHANNELS, N_CLASSES, seed=seed, **tiny)
     return model.to(dtype)
 
 
+def tiny(method: str) -> dict[str, Any]:
+    """A method's declared tiny configuration."""
+    return dict(get_method(method).tiny)
+
+
 def make_method(method: str, model: Any, **extra: Any) -> Method:
-    return get_method(method)(model, **{**TINY_METHODS.get(method, {}), **extra})
+    return get_method(method)(model, **{**tiny(method), **extra})
 
 
 def inapplicable(method: str, model: nn.Module) -> str | None:
-    """Why ``method`` cannot explain ``model`` (None when it can)."""
-    recurrent = any(isinstance(m, nn.RNNBase) for m in model.modules())
-    if method == "lstm_gradcam" and not recurrent:
-        return "lstm_gradcam needs a recurrent layer (its error is tested in test_errors.py)"
-    return None
+    """Why ``method`` cannot explain ``model`` (None when it can), as the method declares."""
+    return get_method(method).applicable(model)
 
 
 def hook_count(model: nn.Module) -> int:

@@ -7,13 +7,14 @@ import pytest
 import torch
 from explain_helpers import build_tiny
 
-from tsexplain.explain._engine import explaining, gradient_pass
+from tsexplain.explain._engine import gradient_pass
 from tsexplain.explain._hooks import find_layer
 from tsexplain.explain.gradcam import GradCAM
 from tsexplain.explain.input_x_gradient import InputXGradient
 from tsexplain.explain.integrated_gradients import IntegratedGradients
 from tsexplain.explain.occlusion import Occlusion
 from tsexplain.explain.saliency import Saliency
+from tsexplain.series import model_scope as explaining
 
 captum_attr = pytest.importorskip("captum.attr")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from explain_helpers import TINY_METHODS, build_tiny, hook_count, inapplicable, make_method
+from explain_helpers import build_tiny, hook_count, inapplicable, make_method, tiny
 
 import tsexplain as tx
 from tsexplain.data.padding import pad_series
@@ -105,4 +105,4 @@ def test_targets_predicted_true_index_and_per_case(method, series):
 
 
 def _tiny(method: str) -> dict:
-    return dict(TINY_METHODS.get(method, {}))
+    return tiny(method)

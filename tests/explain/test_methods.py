@@ -14,8 +14,7 @@ from torch import nn
 
 import tsexplain as tx
 from tsexplain.data.padding import pad_series
-from tsexplain.explain._engine import explaining, gradient_pass
-from tsexplain.explain._perturb import fill_off
+from tsexplain.explain._engine import gradient_pass
 from tsexplain.explain.cam import CAM
 from tsexplain.explain.gradcam import GradCAM
 from tsexplain.explain.gradcam_channel import ChannelGradCAM
@@ -26,6 +25,8 @@ from tsexplain.explain.occlusion import Occlusion
 from tsexplain.explain.saliency import Saliency
 from tsexplain.explain.segments import LimeSegments, ShapSegments
 from tsexplain.explain.smoothgrad import SmoothGrad, series_noise
+from tsexplain.series import fill
+from tsexplain.series import model_scope as explaining
 from tsexplain.train import predict_logits
 
 C, T = 2, 12
@@ -97,7 +98,7 @@ def test_shared_pass_is_one_forward_for_all_gradient_maps(series):
         handle.remove()
     assert passes == [2, 1]  # one forward + backward per micro-batch for all six maps
     assert probes == [1]  # the layer geometry, measured once and shared
-    for ex in together:
+    for ex in together.values():
         alone = tx.explain(model, series, method=ex.method)
         np.testing.assert_allclose(ex.attributions, alone.attributions, rtol=1e-5, atol=1e-8)
 
@@ -245,11 +246,11 @@ def test_linear_fill_restores_a_straight_line_and_skips_the_pad():
     real = torch.tensor([[[False, False, True, True, True, True, True, True]]])
     off = torch.zeros_like(real)
     off[..., 3:6] = True
-    np.testing.assert_allclose(fill_off(x, off, real, "linear")[0, 0], x[0, 0])
+    np.testing.assert_allclose(fill(x, off, "linear", real=real)[0, 0], x[0, 0])
     off = torch.zeros_like(real)
     off[..., 2:4] = True  # at the real start: the first kept real value holds
-    assert fill_off(x, off, real, "linear")[0, 0, 2:4].tolist() == [2.0, 2.0]
-    assert fill_off(x, off, real, "mean")[0, 0, 2:4].tolist() == [2.5, 2.5]
+    assert fill(x, off, "linear", real=real)[0, 0, 2:4].tolist() == [2.0, 2.0]
+    assert fill(x, off, "mean", real=real)[0, 0, 2:4].tolist() == [2.5, 2.5]
 
 
 # ------------------------------------------------------------------ SHAP and LIME

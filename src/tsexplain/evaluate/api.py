@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,19 +11,18 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.padding import real_mask
 from tsexplain.errors import TsExplainError, check_choice, check_finite
-from tsexplain.evaluate._model import MethodRunner, Predictor
+from tsexplain.evaluate._model import MethodRunner
 from tsexplain.evaluate.aggregate import class_rows, subseed
-from tsexplain.evaluate.axioms import PATH_METHODS, completeness_gap
+from tsexplain.evaluate.axioms import CAPTUM_PATH_METHODS, completeness_gap
 from tsexplain.evaluate.complexity import complexity_scores
 from tsexplain.evaluate.config import EvalConfig
 from tsexplain.evaluate.cost import measure_cost
 from tsexplain.evaluate.faithfulness import curve_scores, perturbation_curves
 from tsexplain.evaluate.localization import localization_scores
-from tsexplain.evaluate.perturb import channel_stats
 from tsexplain.evaluate.reference import random_blocks
 from tsexplain.evaluate.robustness import max_sensitivity, seed_stability
 from tsexplain.evaluate.sanity import (
@@ -34,9 +32,9 @@ from tsexplain.evaluate.sanity import (
 )
 from tsexplain.evaluate.similarity import rank_correlation
 from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
-from tsexplain.explain import Explanation, get_method
-from tsexplain.series.adapter import model_device
-from tsexplain.series.batch import SeriesBatch, as_series
+from tsexplain.explain import Explanation
+from tsexplain.series import ModelAdapter, SeriesBatch, as_series, channel_stats, model_device
+from tsexplain.train.prepare import prepare_for
 
 __all__ = ["GROUPS", "available_metrics", "evaluate"]
 
@@ -117,8 +115,8 @@ class _Job:
         return self.batch.padding
 
     @cached_property
-    def predictor(self) -> Predictor:
-        return Predictor(self.model, self.config.batch_size)
+    def predictor(self) -> ModelAdapter:
+        return ModelAdapter(self.model, batch_size=self.config.batch_size)
 
     @cached_property
     def runner(self) -> MethodRunner:
@@ -268,21 +266,16 @@ def _robustness(job: _Job, names: list[str]) -> None:
                                scale=cfg.noise_scale, rng=rng)
         job.add("max_sensitivity", sens, level="channel-time", variant=f"scale={cfg.noise_scale:g}", index=idx)
     if "seed_stability" in names and job.needs_rerun("seed_stability"):
-        if not job.runner.stochastic:
-            job.skip("seed_stability", "the method is deterministic (it takes no seed)")
+        if not job.runner.tag(job.model, "stochastic"):
+            job.skip("seed_stability", "the method is deterministic (it declares no seed dependence)")
             return
-        has_seed = "seed" in job.ex.params or "seed" in _init_params(job.ex.method)
         base_seed = int(job.ex.params.get("seed", 0) or 0)
         maps = [original]
         for j in range(1, cfg.n_seeds):
-            override = {"seed": base_seed + j} if has_seed else {}
+            override = {"seed": base_seed + j}
             maps.append(job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed + j, **override))
         stab = seed_stability(maps, lens, job.padding, job.own_level)
         job.add("seed_stability", stab, level=job.own_level, variant=f"seeds={cfg.n_seeds}", index=idx)
-
-
-def _init_params(method: str) -> set[str]:
-    return set(inspect.signature(get_method(method).__init__).parameters)
 
 
 def _complexity(job: _Job, names: list[str]) -> None:
@@ -295,8 +288,8 @@ def _complexity(job: _Job, names: list[str]) -> None:
 
 def _axioms(job: _Job, names: list[str]) -> None:
     method = job.ex.method
-    is_path = method in PATH_METHODS or (
-        job.runner.available and bool(getattr(get_method(method), "path_method", False))
+    is_path = method in CAPTUM_PATH_METHODS or (
+        job.runner.available and bool(job.runner.tag(job.model, "path_method"))
     )
     if not is_path:
         job.skip("completeness_gap", f"{method!r} is not a path method (completeness does not apply)")
@@ -337,10 +330,7 @@ def _rebuild_baseline(job: _Job) -> np.ndarray | float | None:
         return float(spec)
     if not job.runner.available:
         return None
-    try:
-        method = get_method(job.ex.method)(job.model, **job.ex.params)
-    except (TsExplainError, TypeError, ValueError):
-        return None
+    method = job.runner.build(job.model)
     rebuild = getattr(method, "baselines", None)
     if not callable(rebuild):
         return None
@@ -413,8 +403,7 @@ def _check_mask(mask: Any, data: Any, batch: SeriesBatch) -> np.ndarray | None:
         )
     if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
         raise TsExplainError("the ground-truth mask must hold booleans (or 0/1)")
-    real = real_mask(batch.lengths, batch.X.shape[-1], batch.padding)[:, None, :]
-    return arr.astype(bool) & real
+    return arr.astype(bool) & batch.real_mask()[:, None, :]
 
 
 def _groups(group_by: str, batch: SeriesBatch, ex: Explanation, data: Any) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -444,6 +433,7 @@ def evaluate(
     baseline: np.ndarray | float | None = None,
     group_by: str = "true",
     config: EvalConfig | None = None,
+    progress: bool | None = False,
     **options: Any,
 ) -> ResultTable:
     """Measure how good an explanation of ``model`` on ``data`` is.
@@ -477,6 +467,8 @@ def evaluate(
     group_by : {"true", "target", "predicted"}
         Which class a case counts for in the per-class rows (``"true"`` falls back to the
         explained class for unlabelled data).
+    progress : bool or None
+        Show a progress bar over the metric groups on stderr; ``None``: only on a terminal.
     config : EvalConfig, optional
         Settings; ``**options`` override single fields (``n_steps=10``, ``replacements=("zero",)``,
         ``window=8``, ``n_boot=200``, ``max_cases=100``, ...).
@@ -502,6 +494,8 @@ def evaluate(
     names, explicit = _resolve_metrics(metrics)
     if not (isinstance(model, nn.Module) or callable(model)):
         raise TsExplainError(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
+    if isinstance(data, Dataset):
+        data = prepare_for(model, data)
     batch = as_series(data, lengths=lengths, padding=padding, n_channels=getattr(model, "n_channels", None))
     explanations = [explanation] if isinstance(explanation, Explanation) else list(explanation)
     if not explanations:
@@ -515,14 +509,18 @@ def evaluate(
         ref = as_series(reference, n_channels=batch.X.shape[1])
         fill_mean, fill_std = channel_stats(ref.X, ref.lengths, ref.padding)
     tables = []
-    for ex in explanations:
-        groups, classes = _groups(group_by, batch, ex, data)
-        job = _Job(model, batch, ex, gt, groups, classes, cfg, int(seed), explicit,
-                   fill_mean, fill_std, baseline)
-        for group in GROUPS:
-            chosen = [m for m in names if METRICS[m][0] == group]
-            if chosen:
+    steps = [(g, [m for m in names if METRICS[m][0] == g]) for g in GROUPS]
+    steps = [(g, chosen) for g, chosen in steps if chosen]
+    with tqdm(total=len(explanations) * len(steps), desc="evaluating", unit="group",
+              disable=None if progress is None else not progress, leave=False) as bar:
+        for ex in explanations:
+            groups, classes = _groups(group_by, batch, ex, data)
+            job = _Job(model, batch, ex, gt, groups, classes, cfg, int(seed), explicit,
+                       fill_mean, fill_std, baseline)
+            for group, chosen in steps:
+                bar.set_postfix_str(f"{ex.method}: {group}")
                 log.info("evaluating %s: %s", ex.method, ", ".join(chosen))
                 _GROUP_FUNCS[group](job, chosen)
-        tables.append(job.table)
+                bar.update()
+            tables.append(job.table)
     return ResultTable.concat(tables)

@@ -21,21 +21,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsexplain.evaluate._model import Predictor
+from tsexplain.series import ModelAdapter
 
-__all__ = ["PATH_METHODS", "completeness_gap"]
+__all__ = ["CAPTUM_PATH_METHODS", "completeness_gap"]
 
-#: Registry names of methods whose attributions should satisfy completeness.
-PATH_METHODS = frozenset({
-    "integrated_gradients",
-    "expected_gradients",
-    "captum:IntegratedGradients",
-    "captum:LayerIntegratedGradients",
-})
+#: Captum's path methods (tsexplain's own declare ``path_method = True``).
+CAPTUM_PATH_METHODS = frozenset({"captum:IntegratedGradients", "captum:LayerIntegratedGradients"})
 
 
 def completeness_gap(
-    predictor: Predictor,
+    predictor: ModelAdapter,
     X: np.ndarray,
     attributions: np.ndarray,
     target: np.ndarray,
@@ -47,7 +42,7 @@ def completeness_gap(
 
     Parameters
     ----------
-    predictor : Predictor
+    predictor : ModelAdapter
         Gives the model's logits (a ``torch.nn.Module`` is needed).
     X : ndarray of shape (n_cases, n_channels, n_timepoints)
     attributions : ndarray of shape (n_cases, n_channels, n_timepoints)

@@ -23,7 +23,6 @@ whose map survives full randomization of the model (|rho| >= 0.5) fails the sani
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
@@ -32,12 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.api import evaluate
 from tsexplain.evaluate.table import MetricRow, ResultTable
 from tsexplain.explain import Explanation, explain, explain_methods, get_method
+from tsexplain.train.prepare import prepare_for
 
 __all__ = ["CRITERIA", "BenchmarkResult", "benchmark"]
 
@@ -155,6 +156,7 @@ def benchmark(
     metrics: Sequence[str] | None = None,
     seed: int = 0,
     batch_size: int = 64,
+    progress: bool | None = False,
     **options: Any,
 ) -> BenchmarkResult:
     """Explain ``data`` with each method, score every explanation, rank the methods.
@@ -174,6 +176,8 @@ def benchmark(
         plus complexity).
     seed : int
         Seeds the methods that take one and every metric.
+    progress : bool or None
+        Show a progress bar over the methods on stderr; ``None``: only on a terminal.
     **options
         :class:`~tsexplain.evaluate.EvalConfig` fields. The benchmark defaults to the settings
         its criteria read, to keep a 500-series run of 8 methods within minutes:
@@ -199,9 +203,13 @@ def benchmark(
         options.setdefault(key, value)
     explanations, seconds, tables = [], {}, []
     skipped: dict[str, str] = {}
-    for name in list(names):
+    data = prepare_for(model, data)
+    bar = tqdm(list(names), desc="benchmark", unit="method",
+               disable=None if progress is None else not progress, leave=False)
+    for name in bar:
+        bar.set_postfix_str(name)
         kw = dict(params.get(name, {}))
-        if "seed" in inspect.signature(get_method(name).__init__).parameters:
+        if get_method(name).stochastic:
             kw.setdefault("seed", seed)
         t0 = time.perf_counter()
         try:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import trapezoid
 
-from tsexplain.evaluate._model import Predictor
-from tsexplain.evaluate.levels import real_slice, reduce_level
+from tsexplain.evaluate.levels import reduce_level
 from tsexplain.evaluate.perturb import deletion_ranks, deletion_sets, replace
+from tsexplain.series import ModelAdapter, real_slice
 
 __all__ = ["FAITHFULNESS_METRICS", "CurveSet", "curve_scores", "perturbation_curves"]
 
@@ -53,7 +53,7 @@ class CurveSet:
 
 
 def perturbation_curves(
-    predictor: Predictor,
+    predictor: ModelAdapter,
     X: np.ndarray,
     lengths: np.ndarray,
     padding: str,
@@ -72,8 +72,8 @@ def perturbation_curves(
 
     Parameters
     ----------
-    predictor : Predictor
-        Batched access to the model.
+    predictor : ModelAdapter
+        Batched access to the model (the one the explanation methods use).
     X : ndarray of shape (n_cases, n_channels, n_timepoints)
         The series; ``lengths`` and ``padding`` say which steps are real.
     attributions : ndarray of shape (n_cases, n_channels, n_timepoints)
@@ -84,7 +84,7 @@ def perturbation_curves(
         Delete whole steps (all channels) or single channel-steps.
     window : int
         1 for point-wise deletion, else steps per window.
-    strategy : {"zero", "mean", "noise", "interpolate"}
+    strategy : {"zero", "mean", "noise", "linear"}
         What replaces deleted cells; ``mean`` ``(n_channels,)`` and ``noise`` ``(n_cases,
         n_channels, n_timepoints)`` come from the reference data.
     n_steps : int

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from tsexplain.errors import check_choice
+from tsexplain.series import real_slice
 
-__all__ = ["LEVELS", "case_cells", "real_slice", "reduce_level"]
+__all__ = ["LEVELS", "case_cells", "reduce_level"]
 
 LEVELS = ("time", "channel-time")
 
@@ -32,11 +33,6 @@ def reduce_level(values: np.ndarray, level: str, *, kind: str = "sum") -> np.nda
     if kind == "any":
         return np.asarray(values.any(axis=1, keepdims=True))
     return np.asarray(values.sum(axis=1, keepdims=True, dtype=np.float64))
-
-
-def real_slice(length: int, n_timepoints: int, padding: str) -> slice:
-    """The steps of a case of ``length`` real steps in a batch padded to ``n_timepoints``."""
-    return slice(n_timepoints - int(length), n_timepoints) if padding == "left" else slice(0, int(length))
 
 
 def case_cells(values: np.ndarray, lengths: np.ndarray, padding: str) -> list[np.ndarray]:

@@ -8,42 +8,29 @@ each cell the rank of its unit; the deletion set at fraction ``f`` is every unit
 the first one whose cumulative size reaches ``round(f * n_real_cells)``. Padding is never a
 cell, so fractions are fractions of real steps and padding is never touched.
 
-Replacement strategies (:data:`REPLACEMENTS`):
+Replacement strategies (:data:`REPLACEMENTS`, the vocabulary of :func:`tsexplain.series.fill`,
+which does the replacing -- the same function the perturbation methods use):
 
 - ``"zero"``: 0;
 - ``"mean"``: the channel's mean over the real steps of the reference (training) data;
 - ``"noise"``: a fixed Gaussian draw per case with the reference data's channel mean and standard
   deviation (the same draw at every fraction, so curves differ only by what is deleted);
-- ``"interpolate"``: linear interpolation, per channel, between the nearest kept real steps
-  (the edge value beyond the outermost kept step; the channel mean when none is kept).
+- ``"linear"``: linear interpolation, per channel, between the nearest kept real steps
+  (the edge value beyond the outermost kept step; the reference channel mean when none is kept).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from tsexplain.errors import check_choice
-from tsexplain.evaluate.levels import real_slice
+from tsexplain.series import FILLS, fill, real_slice
 
-__all__ = [
-    "REPLACEMENTS",
-    "channel_stats",
-    "deletion_ranks",
-    "deletion_sets",
-    "interpolate_gaps",
-    "replace",
-]
+__all__ = ["REPLACEMENTS", "deletion_ranks", "deletion_sets", "replace"]
 
-REPLACEMENTS = ("zero", "mean", "noise", "interpolate")
+REPLACEMENTS = FILLS
 _NOT_REAL = np.iinfo(np.int64).max
-
-
-def channel_stats(X: np.ndarray, lengths: np.ndarray, padding: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation over the real steps of ``X`` ``(N, C, T)``."""
-    T = X.shape[-1]
-    steps = [X[i][:, real_slice(int(n), T, padding)] for i, n in enumerate(lengths)]
-    flat = np.concatenate(steps, axis=1).astype(np.float64)
-    return flat.mean(axis=1), flat.std(axis=1)
 
 
 def deletion_ranks(
@@ -100,29 +87,6 @@ def deletion_sets(ranks: np.ndarray, sizes: list[np.ndarray], fractions: np.ndar
     return ranks[index][None] < n_units[:, None, None]
 
 
-def interpolate_gaps(x: np.ndarray, kept: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``x`` along its last axis between the steps where ``kept`` is true.
-
-    ``x`` and ``kept`` broadcast to one shape ``(..., T)``; ``fallback`` ``(...)`` fills rows with
-    no kept step. Kept steps are returned unchanged.
-    """
-    x, kept = np.broadcast_arrays(x, kept)
-    T = x.shape[-1]
-    idx = np.arange(T)
-    prev = np.maximum.accumulate(np.where(kept, idx, -1), axis=-1)
-    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(kept, idx, T), -1), axis=-1), -1)
-    has_prev, has_next = prev >= 0, nxt < T
-    xp = np.take_along_axis(x, np.clip(prev, 0, T - 1), axis=-1)
-    xn = np.take_along_axis(x, np.clip(nxt, 0, T - 1), axis=-1)
-    w = (idx - prev) / np.maximum(nxt - prev, 1)
-    filled = np.where(
-        has_prev & has_next,
-        xp + (xn - xp) * w,
-        np.where(has_prev, xp, np.where(has_next, xn, np.broadcast_to(np.asarray(fallback)[..., None], x.shape))),
-    )
-    return np.where(kept, x, filled)
-
-
 def replace(
     x: np.ndarray,
     deleted: np.ndarray,
@@ -141,7 +105,7 @@ def replace(
         Cells to replace per copy; ``G = 1`` applies to every channel. Never true on padding.
     real : bool ndarray of shape (n_timepoints,)
         The case's real steps.
-    strategy : {"zero", "mean", "noise", "interpolate"}
+    strategy : {"zero", "mean", "noise", "linear"}
     mean : ndarray of shape (n_channels,)
         Channel means of the reference data.
     noise : ndarray of shape (n_channels, n_timepoints), optional
@@ -153,16 +117,13 @@ def replace(
     """
     check_choice("replacement", strategy, REPLACEMENTS)
     n_copies, c, t = deleted.shape[0], x.shape[0], x.shape[1]
-    dmask = np.broadcast_to(deleted, (n_copies, c, t))
-    base = np.broadcast_to(x, (n_copies, c, t))
-    if strategy == "zero":
-        fill: np.ndarray | float = 0.0
-    elif strategy == "mean":
-        fill = np.broadcast_to(mean[:, None], (c, t))
-    elif strategy == "noise":
-        assert noise is not None
-        fill = noise
-    else:
-        kept = real[None, None, :] & ~dmask
-        fill = interpolate_gaps(base, kept, np.broadcast_to(mean, (n_copies, c)))
-    return np.where(dmask, fill, base).astype(np.float32)
+    shape = (n_copies, c, t)
+    out = fill(
+        torch.from_numpy(np.array(np.broadcast_to(x, shape), dtype=np.float32)),
+        torch.from_numpy(np.array(np.broadcast_to(deleted, shape))),
+        strategy,
+        real=torch.from_numpy(np.array(real))[None, None, :].expand(n_copies, 1, t),
+        means=torch.from_numpy(np.asarray(mean, dtype=np.float64))[None, :, None],
+        noise=None if noise is None else torch.from_numpy(np.asarray(noise))[None],
+    )
+    return out.numpy()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsexplain.evaluate.levels import real_slice
+from tsexplain.series import real_slice
 
 __all__ = ["random_blocks"]
 

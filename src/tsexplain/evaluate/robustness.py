@@ -21,8 +21,8 @@ from itertools import combinations
 
 import numpy as np
 
-from tsexplain.evaluate.levels import real_slice
 from tsexplain.evaluate.similarity import rank_correlation
+from tsexplain.series import real_slice
 
 __all__ = ["max_sensitivity", "noisy_copies", "seed_stability"]
 

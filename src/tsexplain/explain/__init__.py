@@ -20,14 +20,9 @@ from tsexplain.explain import (  # noqa: F401
     smoothgrad,
 )
 from tsexplain.explain.api import explain, explain_methods
-from tsexplain.explain.base import (
-    GradientMethod,
-    Method,
-    available_methods,
-    get_method,
-    register_method,
-)
+from tsexplain.explain.base import GradientMethod, Method
 from tsexplain.explain.explanation import Explanation
+from tsexplain.explain.registry import available_methods, get_method, register_method
 
 __all__ = [
     "Explanation",

@@ -12,6 +12,7 @@ position ``j`` is centred on input step ``c0 + j * s``.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,19 @@ import torch
 from torch import nn
 
 from tsexplain._context import eval_mode
-from tsexplain.explain._hooks import find_layer
+from tsexplain.errors import TsExplainError
+from tsexplain.explain._hooks import find_layer, temporal_layers
+from tsexplain.models.base import SeriesClassifier
 from tsexplain.series.adapter import call_model, model_device
 
-__all__ = ["Geometry", "layer_geometry", "map_to_input"]
+__all__ = [
+    "Geometry",
+    "cached_geometry",
+    "default_layer",
+    "layer_geometry",
+    "layer_to_input",
+    "map_to_input",
+]
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +178,57 @@ def map_to_input(
     span = torch.where(single, torch.ones_like(c_hi), c_hi - c_lo)
     w = ((t[None, :] - c_lo) / span).clamp(0.0, 1.0)
     return maps.gather(1, lo_i) * (1 - w) + maps.gather(1, hi_i) * w
+
+
+# Receptive-field geometry per model and (layer, n_timepoints, n_channels); it depends on the
+# architecture only, so the Grad-CAM variants of one model share it.
+_GEOMETRY: weakref.WeakKeyDictionary[
+    nn.Module, dict[tuple[str, int, int], tuple[Geometry, int]]
+] = weakref.WeakKeyDictionary()
+
+
+def default_layer(model: nn.Module) -> str:
+    """The last temporal feature map: a tsexplain model's ``cam_layer``, else the last
+    convolution or recurrent layer."""
+    if isinstance(model, SeriesClassifier) and model.cam_layer:
+        return model.cam_layer
+    layers = [
+        n
+        for n in temporal_layers(model)
+        if isinstance(find_layer(model, n), (nn.Conv1d, nn.RNNBase))
+    ]
+    if not layers:
+        raise TsExplainError(
+            "Grad-CAM needs a convolutional or recurrent layer and the model has none; "
+            "use a gradient method such as 'saliency' instead, or pass layer=<name>"
+        )
+    return layers[-1]
+
+
+def cached_geometry(
+    model: nn.Module, layer: str, n_timepoints: int, n_channels: int
+) -> tuple[Geometry, int]:
+    """:func:`layer_geometry`, measured once per model, layer and input size."""
+    cache = _GEOMETRY.setdefault(model, {})
+    key = (layer, n_timepoints, n_channels)
+    if key not in cache:
+        cache[key] = layer_geometry(model, layer, n_timepoints, n_channels)
+    return cache[key]
+
+
+def layer_to_input(
+    model: nn.Module,
+    layer: str,
+    maps: torch.Tensor,
+    input_shape: tuple[int, ...] | torch.Size,
+    lengths: torch.Tensor | None,
+    padding: str,
+) -> torch.Tensor:
+    """Map ``(N', T')`` maps on ``layer``'s time axis onto input time ``(N', T)`` for inputs of
+    ``input_shape`` ``(N, C, T)``; ``N'`` may be a multiple of ``N`` (several maps per case,
+    case-major)."""
+    n, c, t = input_shape
+    geometry, _ = cached_geometry(model, layer, t, c)
+    if lengths is not None and maps.shape[0] != n:
+        lengths = lengths.repeat_interleave(maps.shape[0] // n)
+    return map_to_input(maps, geometry, t, lengths, padding)

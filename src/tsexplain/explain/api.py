@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
-from tsexplain.explain.base import Method, available_methods, get_method
+from tsexplain.explain._engine import run_methods
+from tsexplain.explain.base import Method, check_hyperparameters
 from tsexplain.explain.explanation import Explanation
-from tsexplain.explain.run import run_methods
-from tsexplain.series.batch import as_series
+from tsexplain.explain.registry import available_methods, get_method
+from tsexplain.series import as_series
+from tsexplain.train.prepare import prepare_for
 
 __all__ = ["explain", "explain_methods"]
 
@@ -23,6 +25,52 @@ def explain_methods() -> list[str]:
     return list(available_methods())
 
 
+def _build(model: Any, names: list[str], params: dict[str, Any]) -> list[Method]:
+    """The method objects, hyperparameters checked by name and kind before construction."""
+    if len(names) > 1:
+        unknown = set(params) - set(names)
+        if unknown:
+            raise TsExplainError(
+                f"with several methods, give hyperparameters per method (e.g. gradcam={{...}}); "
+                f"{sorted(unknown)} name no chosen method"
+            )
+    methods = []
+    for n in names:
+        cls = get_method(n)
+        kw = params if len(names) == 1 else params.get(n, {})
+        if not isinstance(kw, dict):
+            raise TsExplainError(f"hyperparameters of {n} must be a dict, got {type(kw).__name__}")
+        check_hyperparameters(cls, kw)
+        methods.append(cls(model, **kw))
+    return methods
+
+
+@overload
+def explain(
+    model: Any,
+    data: Dataset | np.ndarray,
+    method: str = ...,
+    *,
+    target: Any = ...,
+    lengths: np.ndarray | None = ...,
+    padding: str | None = ...,
+    batch_size: int = ...,
+    progress: bool | None = ...,
+    **params: Any,
+) -> Explanation: ...
+@overload
+def explain(
+    model: Any,
+    data: Dataset | np.ndarray,
+    method: Sequence[str],
+    *,
+    target: Any = ...,
+    lengths: np.ndarray | None = ...,
+    padding: str | None = ...,
+    batch_size: int = ...,
+    progress: bool | None = ...,
+    **params: Any,
+) -> dict[str, Explanation]: ...
 def explain(
     model: Any,
     data: Dataset | np.ndarray,
@@ -32,33 +80,42 @@ def explain(
     lengths: np.ndarray | None = None,
     padding: str | None = None,
     batch_size: int = 64,
+    progress: bool | None = False,
     **params: Any,
-) -> Explanation | list[Explanation]:
+) -> Explanation | dict[str, Explanation]:
     """Explain ``model``'s decisions on ``data``.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        A classifier mapping ``(N, C, T)`` to logits (any module; tsexplain models also get
-        ``lengths``).
+    model : torch.nn.Module or callable
+        A classifier mapping ``(N, C, T)`` to logits (any module: one whose ``forward`` takes
+        ``lengths`` gets them, any other sees each case's real steps only); the
+        model-agnostic methods also take a ``predict_proba``-like callable.
     data : Dataset or ndarray of shape (n_cases, n_channels, n_timepoints)
-        The series to explain.
+        The series to explain. A Dataset is first read as the model was trained
+        (:func:`tsexplain.prepare_for`: its class order, z-normalised when training was).
     method : str or list of str
         Registry name(s), see :func:`explain_methods`. Several gradient methods share one
-        forward/backward pass; a list returns one :class:`Explanation` per method.
+        forward/backward pass.
     target : None, "predicted", "true", int or array of shape (n_cases,)
         The class to explain per case (default: the predicted class).
     lengths, padding
         Real lengths and pad side for a bare array (a Dataset carries its own).
     batch_size : int
         Cases per internal pass.
+    progress : bool or None
+        Show a progress bar (rate, time left) on stderr; ``None``: only on a terminal.
     **params
-        Hyperparameters of the method; with several methods, a dict per method name
+        Hyperparameters of the method (checked: an unknown name or a value of the wrong kind
+        raises and lists the method's settings); with several methods, a dict per method name
         (``gradcam={"layer": "blocks.0"}``).
 
     Returns
     -------
-    Explanation or list of Explanation
+    Explanation
+        For one method name.
+    dict of str to Explanation
+        For a list of names, in their order.
 
     Examples
     --------
@@ -68,6 +125,8 @@ def explain(
     >>> ex = tx.explain(model, ds, method="gradcam")
     >>> ex.attributions.shape, ex.resolution
     ((10, 3, 120), 'time')
+    >>> sorted(tx.explain(model, ds, method=["saliency", "occlusion"], occlusion={"window": 10}))
+    ['occlusion', 'saliency']
     """
     names = [method] if isinstance(method, str) else list(method)
     if not names:
@@ -76,38 +135,26 @@ def explain(
         )
     if len(set(names)) != len(names):
         raise TsExplainError(f"method names repeat: {names}")
-    for n in names:
-        get_method(n)
-    if len(names) > 1:
-        unknown = set(params) - set(names)
-        if unknown:
-            raise TsExplainError(
-                f"with several methods, give hyperparameters per method (e.g. gradcam={{...}}); "
-                f"{sorted(unknown)} name no chosen method"
-            )
+    methods = _build(model, names, params)
+    if isinstance(data, Dataset):
+        data = prepare_for(model, data)
     n_channels = getattr(model, "n_channels", None)
     batch = as_series(data, lengths=lengths, padding=padding, n_channels=n_channels)
-    methods: list[Method] = []
-    for n in names:
-        kw = params if len(names) == 1 else dict(params.get(n, {}))
-        try:
-            methods.append(get_method(n)(model, **kw))
-        except TypeError as exc:
-            raise TsExplainError(f"bad hyperparameters for method {n!r}: {exc}") from None
-    attrs, logits, targets = run_methods(model, batch, methods, target, batch_size)
-    probs = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
-    out = [
-        Explanation(
+    run = run_methods(model, batch, methods, target, batch_size, progress)
+    probs = torch.softmax(torch.from_numpy(run.logits), dim=-1).numpy()
+    out = {
+        m.name: Explanation(
             attributions=a,
             method=m.name,
-            target=targets,
-            predicted=logits.argmax(-1),
+            target=run.target,
+            predicted=run.logits.argmax(-1),
             probabilities=probs,
             lengths=batch.lengths.copy(),
             padding=batch.padding,
             resolution=m.resolution,
             params=dict(m.params),
+            diagnostics=d,
         )
-        for m, a in zip(methods, attrs, strict=True)
-    ]
-    return out[0] if isinstance(method, str) else out
+        for m, a, d in zip(methods, run.attributions, run.diagnostics, strict=True)
+    }
+    return out[names[0]] if isinstance(method, str) else out

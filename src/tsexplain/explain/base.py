@@ -1,13 +1,30 @@
-"""Attribution methods: base classes and the registry.
+"""Attribution methods: the base classes and what every method declares about itself.
 
 Every method is constructed with the model and its own hyperparameters and called as
 ``method(X, target=None, lengths=None)`` to get an attribution array of the input's shape
-``(n_cases, n_channels, n_timepoints)``. Gradient methods implement :meth:`GradientMethod.from_pass`
-so that several of them can read one shared forward/backward pass.
+``(n_cases, n_channels, n_timepoints)``. Gradient methods implement
+:meth:`GradientMethod.from_pass` so that several of them can read one shared forward/backward
+pass.
+
+What a method is, it declares as class attributes (tags, as aeon's estimators do); generic
+code -- the runner, the quality metrics, the contract test suite -- reads them and never
+guesses from signatures:
+
+============== ==================================================================
+``needs_module`` it reads gradients or layers, so it needs a ``torch.nn.Module``
+                 (``False``: any ``predict_proba``-like callable will do)
+``stochastic``   its result depends on a ``seed`` hyperparameter
+``path_method``  it integrates gradients along a path (completeness applies)
+``resolution``   ``"time"`` (broadcast over channels) or ``"channel-time"``
+``requires``     ``"recurrent"`` when it needs a recurrent layer
+``shares_pass``  it is computed from the shared gradient pass
+``tiny``         a small, fast configuration for tests
+============== ==================================================================
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -15,110 +32,140 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._engine import GradientPass, explaining, gradient_pass
-from tsexplain.series.adapter import model_device
-from tsexplain.series.batch import SeriesBatch, as_series
+from tsexplain.errors import TsExplainError
+from tsexplain.explain._engine import (
+    GradientPass,
+    gradient_pass,
+    model_scope,
+    resolve_targets,
+    run_methods,
+)
+from tsexplain.series import as_series
 
 __all__ = [
-    "CAPTUM_PREFIX",
     "GradientMethod",
     "Method",
-    "available_methods",
-    "get_method",
-    "register_method",
+    "check_hyperparameters",
+    "hyperparameters",
     "resolve_targets",
 ]
 
-_METHODS: dict[str, type[Method]] = {}
 
-
-def register_method(cls: type[Method]) -> type[Method]:
-    """Class decorator adding a method under ``cls.name``."""
-    _METHODS[cls.name] = cls
-    return cls
-
-
-CAPTUM_PREFIX = "captum:"
-
-
-def available_methods(captum: bool = False) -> dict[str, str]:
-    """Registered method names with their one-line descriptions.
-
-    ``captum=True`` adds the ``"captum:<Name>"`` pattern (any Captum attribution class by
-    name, when Captum is installed) as one more entry.
-    """
-    out = {name: _METHODS[name].description for name in sorted(_METHODS)}
-    if captum:
-        out[CAPTUM_PREFIX + "<Name>"] = (
-            "any Captum attribution (e.g. captum:DeepLift) through the same call; "
-            "needs the captum extra"
-        )
+def hyperparameters(cls: type) -> dict[str, Any]:
+    """A method's hyperparameters and their defaults (``inspect.Parameter.empty`` when none),
+    read from the constructors along the class hierarchy (a constructor that passes
+    ``**kwargs`` on inherits its parent's)."""
+    out: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if klass in (Method, object):
+            break
+        if init is None:
+            continue
+        open_ended = False
+        for p in list(inspect.signature(init).parameters.values())[2:]:  # self, model
+            if p.kind is p.VAR_KEYWORD:
+                open_ended = True
+            elif p.kind is not p.VAR_POSITIONAL:
+                out.setdefault(p.name, p.default)
+        if not open_ended:
+            break
     return out
 
 
-def get_method(name: str) -> type[Method]:
-    """The method class registered as ``name``; ``"captum:<Name>"`` wraps Captum's ``<Name>``."""
-    if isinstance(name, str) and name.startswith(CAPTUM_PREFIX):
-        from tsexplain.explain.captum_bridge import captum_method
+def _kind_of(default: Any) -> tuple[str, Callable[[Any], bool]] | None:
+    """What a value must be, judged from a hyperparameter's default."""
+    if isinstance(default, bool):
+        return "true or false", lambda v: isinstance(v, (bool, np.bool_))
+    if isinstance(default, int):
+        return "an integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    if isinstance(default, float):
+        return "a number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    return None
 
-        return captum_method(name[len(CAPTUM_PREFIX) :])
-    check_choice("explanation method", name, [*sorted(_METHODS), CAPTUM_PREFIX + "<Name>"])
-    return _METHODS[name]
 
-
-def resolve_targets(target: Any, batch: SeriesBatch, n_classes: int) -> np.ndarray | None:
-    """Per-case target classes ``(n_cases,)``, or ``None`` for "the predicted class".
-
-    ``target`` is ``None``/``"predicted"``, ``"true"`` (needs labels), one class index, or an
-    array of ``n_cases`` indices.
-    """
-    if target is None or (isinstance(target, str) and target == "predicted"):
-        return None
-    if isinstance(target, str):
-        check_choice("target", target, ("predicted", "true"))
-        if batch.y is None:
-            raise TsExplainError('target="true" needs labelled data (a Dataset), not a bare array')
-        out = batch.y
-    else:
-        arr = np.asarray(target)
-        if arr.ndim == 0:
-            arr = np.full(batch.n_cases, int(arr))
-        if arr.shape != (batch.n_cases,) or not np.issubdtype(arr.dtype, np.integer):
-            raise TsExplainError(
-                f"target must be 'predicted', 'true', a class index or {batch.n_cases} class "
-                f"indices, got {target!r:.60}"
-            )
-        out = arr.astype(np.int64)
-    if out.min() < 0 or out.max() >= n_classes:
+def check_hyperparameters(cls: type, params: dict[str, Any]) -> None:
+    """Raise :class:`TsExplainError` for a name the method does not take, or a value of the
+    wrong kind where the default says what it must be (an integer, a number, true/false)."""
+    known = hyperparameters(cls)
+    name = getattr(cls, "name", cls.__name__)
+    unknown = sorted(set(params) - set(known))
+    if unknown and not getattr(cls, "open_settings", False):
+        listed = ", ".join(f"{k}={'?' if v is inspect.Parameter.empty else repr(v)}" for k, v in known.items())
         raise TsExplainError(
-            f"target class {int(out.max()) if out.max() >= n_classes else int(out.min())} is out "
-            f"of range: the model has {n_classes} classes (0 to {n_classes - 1})"
+            f"{name} has no setting {', '.join(map(repr, unknown))}; its settings are: "
+            f"{listed or '(none)'}"
         )
-    return out.astype(np.int64)
+    for key, value in params.items():
+        kind = _kind_of(known.get(key))
+        if kind is not None and value is not None and not kind[1](value):
+            raise TsExplainError(f"{name} setting {key} must be {kind[0]}, got {value!r:.60}")
 
 
 class Method:
     """Base of every attribution method.
 
-    Subclasses set :attr:`name`, :attr:`description`, :attr:`resolution`, store their
-    hyperparameters in ``__init__`` (via :meth:`__init__` of this class, which validates the
-    model) and implement :meth:`attribute` on one batch of tensors.
+    Subclasses set :attr:`name`, :attr:`description` and their tags (see the module
+    docstring), store their hyperparameters in ``__init__`` (passing them to this class's
+    ``__init__``, which checks the model) and implement :meth:`attribute` on one batch of
+    tensors.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    resolution: ClassVar[str] = "channel-time"
+    resolution: str = "channel-time"
+    needs_module: ClassVar[bool] = True
+    stochastic: bool = False
+    path_method: ClassVar[bool] = False
+    requires: ClassVar[str | None] = None
+    shares_pass: ClassVar[bool] = False
+    tiny: ClassVar[dict[str, Any]] = {}
+    #: settings beyond the constructor's named ones are passed on (e.g. to Captum)
+    open_settings: ClassVar[bool] = False
 
     def __init__(self, model: nn.Module | Callable[..., Any], **params: Any) -> None:
+        self.check_model(model)
         self.model = model
         self.params = params
 
-    def n_classes(self) -> int:
-        n = getattr(self.model, "n_classes", None)
-        if n is None:
-            raise TsExplainError("cannot tell the model's number of classes; pass n_classes=")
-        return int(n)
+    @classmethod
+    def check_model(cls, model: Any) -> None:
+        """Raise :class:`TsExplainError` when this method cannot explain ``model``."""
+        if cls.needs_module and not isinstance(model, nn.Module):
+            raise TsExplainError(
+                f"{cls.name} needs a torch.nn.Module (it reads gradients or layers), got "
+                f"{type(model).__name__}; for a predict_proba-like callable use a "
+                "model-agnostic method (occlusion, shap_segments, lime_segments, feature_ablation)"
+            )
+        if not callable(model):
+            raise TsExplainError(
+                f"{cls.name} needs a torch.nn.Module or a callable returning class scores, "
+                f"got {type(model).__name__}"
+            )
+        reason = cls.applicable(model)
+        if reason:
+            raise TsExplainError(reason)
+
+    @classmethod
+    def applicable(cls, model: Any) -> str | None:
+        """Why this method cannot explain ``model`` (``None`` when it can)."""
+        if cls.requires == "recurrent" and not (
+            isinstance(model, nn.Module) and any(isinstance(m, nn.RNNBase) for m in model.modules())
+        ):
+            return (
+                f"{cls.name} needs a recurrent layer (nn.LSTM/GRU/RNN) and the model has none; "
+                "use 'gradcam' for convolutional models"
+            )
+        return None
+
+    # -- a run over a data set: the runner calls start, attribute per batch, then finish --
+    def start(self) -> None:
+        """Reset per-run state before a run over a data set."""
+
+    def finish(self, order: np.ndarray) -> dict[str, Any]:
+        """Diagnostics of the run just done (JSON-serialisable); ``order[k]`` is the case
+        index of the ``k``-th case that :meth:`attribute` saw."""
+        return {}
 
     def attribute(
         self,
@@ -139,18 +186,17 @@ class Method:
         batch_size: int = 64,
     ) -> np.ndarray:
         """Attributions of shape ``(n_cases, n_channels, n_timepoints)`` for ``X``."""
-        from tsexplain.explain.run import run_methods
-
         batch = as_series(
             X, lengths=lengths, padding=padding, n_channels=getattr(self.model, "n_channels", None)
         )
-        attrs, _, _ = run_methods(self.model, batch, [self], target, batch_size)
-        return attrs[0]
+        run = run_methods(self.model, batch, [self], target, batch_size)
+        return run.attributions[0]
 
 
 class GradientMethod(Method):
     """A method computed from the shared forward/backward pass (see ``_engine``)."""
 
+    shares_pass: ClassVar[bool] = True
     needs_input_grad: ClassVar[bool] = True
 
     def layers(self, model: nn.Module) -> list[str]:
@@ -170,12 +216,8 @@ class GradientMethod(Method):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         model = self.model
         assert isinstance(model, nn.Module)
-        with explaining(model):
+        with model_scope(model):
             p = gradient_pass(
                 model, x, target, lengths, padding, self.layers(model), self.needs_input_grad
             )
         return self.from_pass(p), p.logits
-
-
-def _device_of(model: Any) -> torch.device:
-    return model_device(model) if isinstance(model, nn.Module) else torch.device("cpu")

@@ -19,8 +19,8 @@ from torch import nn
 from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import GradientPass
 from tsexplain.explain._hooks import find_layer
-from tsexplain.explain.base import register_method
 from tsexplain.explain.gradcam import GradCAM
+from tsexplain.explain.registry import register_method
 
 __all__ = ["CAM"]
 
@@ -83,7 +83,7 @@ class CAM(GradCAM):
 
     def layer_map(self, p: GradientPass) -> torch.Tensor:
         A, _ = self.feature_map(p)
-        keep = self.real_steps(p, A.shape[-1])
+        keep = self.layer_real(p, A.shape[-1])
         W = self._linear.weight.detach()
         b = None if self._linear.bias is None else self._linear.bias.detach()
         pooled = A.mean(-1) if keep is None else (A * keep).sum(-1) / keep.sum(-1).clamp_min(1.0)

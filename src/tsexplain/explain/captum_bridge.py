@@ -19,12 +19,15 @@ import torch
 from torch import nn
 
 from tsexplain.errors import TsExplainError
-from tsexplain.explain._engine import GradientPass, explaining
+from tsexplain.explain._engine import model_scope
 from tsexplain.explain._hooks import find_layer
-from tsexplain.explain.base import CAPTUM_PREFIX, Method
+from tsexplain.explain._receptive import default_layer, layer_to_input
+from tsexplain.explain.base import Method
 from tsexplain.series.adapter import call_model
 
-__all__ = ["CaptumMethod", "captum_classes", "captum_method"]
+__all__ = ["CAPTUM_PREFIX", "CaptumMethod", "captum_classes", "captum_method"]
+
+CAPTUM_PREFIX = "captum:"
 
 _CACHE: dict[str, type[Method]] = {}
 
@@ -127,6 +130,7 @@ class CaptumMethod(Method):
     is_layer: ClassVar[bool] = False
     needs_layer: ClassVar[bool] = False
     gradient_based: ClassVar[bool] = False
+    open_settings = True  # Captum's attribute() keywords pass through
 
     def __init__(
         self,
@@ -135,16 +139,12 @@ class CaptumMethod(Method):
         init: dict[str, Any] | None = None,
         **attribute_kwargs: Any,
     ) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError(f"{self.name} needs a torch.nn.Module")
         bad = {"target", "additional_forward_args", "inputs"} & set(attribute_kwargs)
         if bad:
             raise TsExplainError(
                 f"{sorted(bad)} are set by tsexplain; pass target= to the call instead"
             )
         if self.needs_layer:
-            from tsexplain.explain.gradcam import default_layer
-
             layer = default_layer(model) if layer is None else layer
             find_layer(model, layer)
         elif layer is not None:
@@ -173,7 +173,7 @@ class CaptumMethod(Method):
         def forward(inputs: torch.Tensor, lens: torch.Tensor | None = None) -> torch.Tensor:
             return call_model(model, inputs, lens, padding)
 
-        with explaining(model):
+        with model_scope(model):
             with torch.no_grad():
                 logits = call_model(model, x, lengths, padding)
             if target is None:
@@ -206,22 +206,11 @@ class CaptumMethod(Method):
         self, out: torch.Tensor, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
     ) -> torch.Tensor:
         """Sum a layer attribution ``(N, K, T')`` over ``K`` and map it to input time."""
-        from tsexplain.explain.gradcam import GradCAM
-
         if out.dim() != 3:
             raise TsExplainError(
                 f"{self.name} returned shape {tuple(out.shape)}; expected (cases, features, time)"
             )
         assert isinstance(self.model, nn.Module) and self.layer is not None
-        mapper = GradCAM(self.model, layer=self.layer)
-        p = GradientPass(
-            x=x,
-            lengths=lengths,
-            padding=padding,
-            logits=x.new_zeros(0),
-            target=x.new_zeros(0),
-            input_grad=None,
-        )
-        mapped = mapper.to_input_time(out.sum(1), p)
+        mapped = layer_to_input(self.model, self.layer, out.sum(1), x.shape, lengths, padding)
         n, c, t = x.shape
         return mapped[:, None, :].expand(n, c, t).contiguous()

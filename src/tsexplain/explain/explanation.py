@@ -39,6 +39,9 @@ class Explanation:
         ``"time"`` when the map only resolves time and is broadcast over channels.
     params : dict
         The method's hyperparameters (JSON-serialisable).
+    diagnostics : dict
+        What the run reported about itself (JSON-serialisable), e.g. Integrated Gradients'
+        ``{"completeness": {"median_relative_gap": ..., "max_relative_gap": ...}}``.
     """
 
     attributions: np.ndarray
@@ -50,6 +53,7 @@ class Explanation:
     padding: str = "right"
     resolution: str = "channel-time"
     params: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_cases(self) -> int:
@@ -73,6 +77,7 @@ class Explanation:
             self.padding,
             self.resolution,
             dict(self.params),
+            dict(self.diagnostics),
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -83,6 +88,7 @@ class Explanation:
             "padding": self.padding,
             "resolution": self.resolution,
             "params": self.params,
+            "diagnostics": self.diagnostics,
         }
         arrays = {
             "attributions": self.attributions,
@@ -110,6 +116,7 @@ class Explanation:
                 header["padding"],
                 header["resolution"],
                 header.get("params", {}),
+                header.get("diagnostics", {}),
             )
         except KeyError as exc:
             raise TsExplainError(

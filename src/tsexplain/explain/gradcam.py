@@ -18,45 +18,26 @@ The map resolves time only and is broadcast over channels (``resolution="time"``
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import torch
 from torch import nn
 
-from tsexplain.data.padding import real_mask
 from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import GradientPass
-from tsexplain.explain._hooks import find_layer, temporal_layers
-from tsexplain.explain._receptive import Geometry, layer_geometry, map_to_input
-from tsexplain.explain.base import GradientMethod, register_method
-from tsexplain.models.base import SeriesClassifier
+from tsexplain.explain._hooks import find_layer
+from tsexplain.explain._receptive import (
+    Geometry,
+    cached_geometry,
+    default_layer,
+    layer_to_input,
+)
+from tsexplain.explain.base import GradientMethod
+from tsexplain.explain.registry import register_method
+from tsexplain.series import real_steps
 
 __all__ = ["GradCAM", "default_layer"]
 
-# Receptive-field geometry per model and (layer, n_timepoints, n_channels); it depends on the
-# architecture only, so the Grad-CAM variants of one model share it.
-_GEOMETRY: weakref.WeakKeyDictionary[
-    nn.Module, dict[tuple[str, int, int], tuple[Geometry, int]]
-] = weakref.WeakKeyDictionary()
-
-
-def default_layer(model: nn.Module) -> str:
-    """The last temporal feature map: a tsexplain model's ``cam_layer``, else the last
-    convolution or recurrent layer."""
-    if isinstance(model, SeriesClassifier) and model.cam_layer:
-        return model.cam_layer
-    layers = [
-        n
-        for n in temporal_layers(model)
-        if isinstance(find_layer(model, n), (nn.Conv1d, nn.RNNBase))
-    ]
-    if not layers:
-        raise TsExplainError(
-            "Grad-CAM needs a convolutional or recurrent layer and the model has none; "
-            "use a gradient method such as 'saliency' instead, or pass layer=<name>"
-        )
-    return layers[-1]
 
 
 @register_method
@@ -90,8 +71,6 @@ class GradCAM(GradientMethod):
     needs_input_grad = False
 
     def __init__(self, model: nn.Module, layer: str | None = None, relu: bool = True) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError("Grad-CAM needs a torch.nn.Module (it reads a layer's gradients)")
         layer = default_layer(model) if layer is None else layer
         find_layer(model, layer)
         super().__init__(model, layer=layer, relu=relu)
@@ -105,11 +84,7 @@ class GradCAM(GradientMethod):
         """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached per
         model, so the Grad-CAM variants on one model measure it once)."""
         assert isinstance(self.model, nn.Module)
-        cache = _GEOMETRY.setdefault(self.model, {})
-        key = (self.layer, n_timepoints, n_channels)
-        if key not in cache:
-            cache[key] = layer_geometry(self.model, self.layer, n_timepoints, n_channels)
-        return cache[key]
+        return cached_geometry(self.model, self.layer, n_timepoints, n_channels)
 
     def feature_map(self, p: GradientPass) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's output ``A`` and its gradient ``G``, both ``(N, K, T')``."""
@@ -124,12 +99,12 @@ class GradCAM(GradientMethod):
             A, G = A.permute(1, 2, 0), G.permute(1, 2, 0)
         return A, G
 
-    def real_steps(self, p: GradientPass, n_steps: int) -> torch.Tensor | None:
-        """Float ``(N, 1, T')`` mask of the layer's real positions (``None``: all real or the
-        layer's axis is not the input's)."""
+    def layer_real(self, p: GradientPass, n_steps: int) -> torch.Tensor | None:
+        """Float ``(N, 1, T')`` weights of the layer's real positions (``None``: all are real,
+        or the layer's time axis is not the input's)."""
         if p.lengths is None or n_steps != p.x.shape[-1]:
             return None
-        return real_mask(p.lengths, n_steps, p.padding)[:, None, :].to(p.x.dtype)
+        return real_steps(p.x, p.lengths, p.padding).to(p.x.dtype)
 
     def cam_weights(
         self, A: torch.Tensor, G: torch.Tensor, keep: torch.Tensor | None
@@ -142,19 +117,15 @@ class GradCAM(GradientMethod):
     def layer_map(self, p: GradientPass) -> torch.Tensor:
         """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input time."""
         A, G = self.feature_map(p)
-        weights = self.cam_weights(A, G, self.real_steps(p, A.shape[-1]))
+        weights = self.cam_weights(A, G, self.layer_real(p, A.shape[-1]))
         cam = (weights[:, :, None] * A).sum(dim=1)
         return torch.relu(cam) if self.relu else cam
 
     def to_input_time(self, maps: torch.Tensor, p: GradientPass) -> torch.Tensor:
         """Map ``(N', T')`` layer maps onto input time ``(N', T)``; ``N'`` may be a multiple
         of the batch (several maps per case, case-major)."""
-        n, c, t = p.x.shape
-        geometry, _ = self.geometry(t, c)
-        lengths = p.lengths
-        if lengths is not None and maps.shape[0] != n:
-            lengths = lengths.repeat_interleave(maps.shape[0] // n)
-        return map_to_input(maps, geometry, t, lengths, p.padding)
+        assert isinstance(self.model, nn.Module)
+        return layer_to_input(self.model, self.layer, maps, p.x.shape, p.lengths, p.padding)
 
     def from_pass(self, p: GradientPass) -> torch.Tensor:
         n, c, t = p.x.shape

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from tsexplain.explain._engine import GradientPass
-from tsexplain.explain._perturb import channel_means, real_steps
-from tsexplain.explain.base import register_method
 from tsexplain.explain.gradcam import GradCAM
+from tsexplain.explain.registry import register_method
+from tsexplain.series import channel_means, real_steps
 
 __all__ = ["ChannelGradCAM"]
 
@@ -71,7 +71,7 @@ class ChannelGradCAM(GradCAM):
         assert p.input_grad is not None
         x = p.x
         _, c, t = x.shape
-        real = real_steps(p.lengths, x, p.padding)
+        real = real_steps(x, p.lengths, p.padding)
         r = ((x - channel_means(x, real)) * p.input_grad * real).abs()
         geometry, _ = self.geometry(t, c)
         centres = geometry.centres(n_features)

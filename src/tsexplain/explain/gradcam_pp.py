@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from tsexplain.explain.base import register_method
 from tsexplain.explain.gradcam import GradCAM
+from tsexplain.explain.registry import register_method
 
 __all__ = ["GradCAMPlusPlus"]
 

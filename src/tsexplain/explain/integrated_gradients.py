@@ -22,9 +22,11 @@ from torch import nn
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._engine import explaining, gradient_pass
-from tsexplain.explain._perturb import case_rng, real_bounds, real_steps, row_chunks
-from tsexplain.explain.base import Method, register_method
+from tsexplain.explain._engine import gradient_pass, model_scope
+from tsexplain.explain._perturb import case_rng, row_chunks
+from tsexplain.explain.base import Method
+from tsexplain.explain.registry import register_method
+from tsexplain.series import channel_stats, fill, real_bounds, real_steps
 from tsexplain.series.adapter import call_model
 
 __all__ = ["RULES", "Completeness", "IntegratedGradients", "path_rule"]
@@ -95,19 +97,15 @@ class Completeness:
 
 def _baseline_spec(baseline: Any) -> tuple[Any, np.ndarray | None]:
     """(JSON-serialisable constructor value, values) of a baseline argument; values ``None``
-    for ``"zeros"``/``"noise"``. A Dataset becomes the list of its channel means."""
+    for ``"zero"``/``"mean"``/``"noise"`` (``"zeros"``, the spelling of files written before
+    the fill vocabulary was shared, reads as ``"zero"``). A Dataset becomes the list of its
+    channel means."""
     if isinstance(baseline, str):
-        if baseline == "mean":
-            raise TsExplainError(
-                "baseline='mean' needs the training data: pass baseline=<training Dataset> "
-                "(its per-channel mean is used) or an array of per-channel means"
-            )
-        check_choice("baseline", baseline, ("zeros", "noise"))
+        baseline = "zero" if baseline == "zeros" else baseline
+        check_choice("baseline", baseline, ("zero", "mean", "noise"))
         return baseline, None
     if isinstance(baseline, Dataset):
-        w = baseline.real_mask()[:, None, :]
-        total = np.where(w, baseline.X, 0.0).sum(axis=(0, 2))
-        values = total / np.maximum(w.sum(axis=(0, 2)), 1)
+        values, _ = channel_stats(baseline.X, baseline.lengths, baseline.padding)
         return values.tolist(), values
     if hasattr(baseline, "detach"):
         baseline = baseline.detach().cpu().numpy()
@@ -115,7 +113,7 @@ def _baseline_spec(baseline: Any) -> tuple[Any, np.ndarray | None]:
         values = np.asarray(baseline, dtype=np.float64)
     except (TypeError, ValueError):
         raise TsExplainError(
-            "baseline must be 'zeros', 'noise', a Dataset (its channel means) or an array of "
+            "baseline must be 'zero', 'mean', 'noise', a Dataset (its channel means) or an array of "
             f"shape (n_channels,) or (n_channels, n_timepoints), got {type(baseline).__name__}"
         ) from None
     if values.ndim > 2 or not np.all(np.isfinite(values)):
@@ -134,8 +132,9 @@ class IntegratedGradients(Method):
     ----------
     model : torch.nn.Module
         Maps ``(N, C, T)`` to logits ``(N, K)``.
-    baseline : "zeros", "noise", Dataset or array
-        The reference input: all zeros; Gaussian noise with each channel's own mean and
+    baseline : "zero", "mean", "noise", Dataset or array
+        The reference input, made by :func:`tsexplain.series.fill` over every real step: all
+        zeros; each series' own channel means; Gaussian noise with each channel's own mean and
         standard deviation over its real steps (seeded); a training :class:`Dataset`, whose
         per-channel mean over real steps is used; or an array (or list) of shape ``()``,
         ``(n_channels,)`` (per-channel values) or ``(n_channels, n_timepoints)``. Baselines
@@ -177,21 +176,18 @@ class IntegratedGradients(Method):
 
     name = "integrated_gradients"
     path_method: ClassVar[bool] = True
+    tiny: ClassVar[dict[str, Any]] = {"n_steps": 8}
     description = "Integrated Gradients: (x - baseline) * path-averaged gradient; completeness reported (Sundararajan et al. 2017)"
 
     def __init__(
         self,
         model: nn.Module,
-        baseline: Any = "zeros",
+        baseline: Any = "zero",
         n_steps: int = 50,
         rule: str = "gausslegendre",
         seed: int | None = 0,
         internal_batch_size: int = 64,
     ) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError(
-                "integrated_gradients needs a torch.nn.Module (it reads input gradients)"
-            )
         spec, values = _baseline_spec(baseline)
         self.alphas, self.weights = path_rule(rule, n_steps)
         if int(internal_batch_size) < 1:
@@ -205,13 +201,19 @@ class IntegratedGradients(Method):
             internal_batch_size=int(internal_batch_size),
         )
         self.baseline = spec if isinstance(spec, str) else "values"
+        self.stochastic = spec == "noise"
         self._baseline_values = values
         self.n_steps, self.rule, self.seed = int(n_steps), rule, seed
         self.internal_batch_size = int(internal_batch_size)
         self._parts: list[Completeness] = []
+        self._completeness: Completeness | None = None
 
     @property
     def completeness_(self) -> Completeness:
+        """The last run's completeness report, per case (in the order the batches were seen
+        when :meth:`attribute` was called directly)."""
+        if self._completeness is not None:
+            return self._completeness
         if not self._parts:
             raise TsExplainError("no completeness report yet: call the method on data first")
         return Completeness(
@@ -219,50 +221,55 @@ class IntegratedGradients(Method):
             np.concatenate([p.score_difference for p in self._parts]),
         )
 
-    def __call__(
-        self,
-        X: Any,
-        target: Any = None,
-        lengths: Any = None,
-        padding: str | None = None,
-        batch_size: int = 64,
-    ) -> np.ndarray:
-        """Attributions ``(n_cases, n_channels, n_timepoints)``; fills :attr:`completeness_`."""
+    def start(self) -> None:
         self._parts = []
-        out = super().__call__(X, target, lengths, padding, batch_size)
-        log.info("integrated_gradients %s", self.completeness_)
-        return out
+        self._completeness = None
+
+    def finish(self, order: np.ndarray) -> dict[str, Any]:
+        """Reorders the completeness report to case order, logs it and returns its summary."""
+        parts = self.completeness_
+        back = np.argsort(order, kind="stable")
+        self._completeness = Completeness(parts.attribution_sum[back], parts.score_difference[back])
+        log.info("integrated_gradients %s", self._completeness)
+        return {"completeness": self._completeness.summary()}
 
     def baselines(
         self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
     ) -> torch.Tensor:
-        """The baseline ``(N, C, T)`` of every case, zero on padded steps."""
-        n, c, t = x.shape
-        real = real_steps(lengths, x, padding).to(x.dtype)
-        if self.baseline == "zeros":
-            return torch.zeros_like(x)
+        """The baseline ``(N, C, T)`` of every case: every real step replaced by the one
+        :func:`~tsexplain.series.fill` (zero, the series' channel mean, seeded noise, or given
+        values); padded steps stay zero."""
+        _, c, t = x.shape
+        real = real_steps(x, lengths, padding)
+        if self.baseline in ("zero", "mean"):
+            return fill(x, real, self.baseline, real=real)
         if self.baseline == "noise":
-            start, lens = real_bounds(lengths, n, t, padding)
-            xs = x.detach().cpu().numpy()
-            out = np.zeros((n, c, t), dtype=np.float64)
-            for i in range(n):
-                real_i = xs[i, :, start[i] : start[i] + lens[i]].astype(np.float64)
-                eps = case_rng(self.seed, real_i).standard_normal(real_i.shape)
-                mu, sd = real_i.mean(-1, keepdims=True), real_i.std(-1, keepdims=True)
-                out[i, :, start[i] : start[i] + lens[i]] = mu + sd * eps
-            return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
+            return fill(x, real, "noise", noise=self._noise(x, lengths, padding))
         v = self._baseline_values
         assert v is not None
-        if v.ndim == 0:
-            return torch.full_like(x, float(v)) * real
         if (v.ndim == 2 and v.shape[-1] != t) or (v.ndim >= 1 and v.shape[0] != c):
             raise TsExplainError(
                 f"the baseline array has shape {v.shape} but the input has {c} channel(s) and "
                 f"{t} steps; give shape ({c},) or ({c}, {t})"
             )
         b = torch.as_tensor(v, dtype=x.dtype, device=x.device)
-        b = b[:, None] if b.dim() == 1 else b
-        return b.expand(n, c, t) * real
+        if b.dim() == 2:
+            return fill(x, real, "noise", noise=b)  # given values at every step
+        return fill(x, real, "mean", real=real, means=b.reshape(-1, 1))
+
+    def _noise(self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str) -> torch.Tensor:
+        """Gaussian noise ``(N, C, T)`` with each case's channel mean and standard deviation over
+        its real steps, drawn from :func:`~tsexplain.explain._perturb.case_rng`."""
+        n, c, t = x.shape
+        start, lens = real_bounds(lengths, n, t, padding)
+        xs = x.detach().cpu().numpy()
+        out = np.zeros((n, c, t), dtype=np.float64)
+        for i in range(n):
+            real_i = xs[i, :, start[i] : start[i] + lens[i]].astype(np.float64)
+            eps = case_rng(self.seed, real_i).standard_normal(real_i.shape)
+            mu, sd = real_i.mean(-1, keepdims=True), real_i.std(-1, keepdims=True)
+            out[i, :, start[i] : start[i] + lens[i]] = mu + sd * eps
+        return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
 
     def attribute(
         self,
@@ -279,7 +286,7 @@ class IntegratedGradients(Method):
         alphas = torch.as_tensor(self.alphas, dtype=x.dtype, device=x.device)
         weights = torch.as_tensor(self.weights, dtype=x.dtype, device=x.device)
         total = torch.zeros_like(x)
-        with explaining(model):
+        with model_scope(model):
             with torch.no_grad():
                 logits = call_model(model, x, lengths, padding)
                 if target is None:

@@ -20,8 +20,8 @@ from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import GradientPass
 from tsexplain.explain._hooks import find_layer
 from tsexplain.explain._receptive import Geometry, map_to_input
-from tsexplain.explain.base import register_method
 from tsexplain.explain.gradcam import GradCAM
+from tsexplain.explain.registry import register_method
 from tsexplain.models.base import SeriesClassifier
 
 __all__ = ["LSTMGradCAM"]
@@ -65,19 +65,12 @@ class LSTMGradCAM(GradCAM):
     """
 
     name = "lstm_gradcam"
+    requires = "recurrent"
     description = "Grad-CAM over a recurrent layer's hidden-state sequence, one value per time step"
 
     def __init__(self, model: nn.Module, layer: str | None = None, relu: bool = True) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError(
-                "lstm_gradcam needs a torch.nn.Module (it reads hidden-state gradients)"
-            )
+        self.check_model(model)
         recurrent = _recurrent_layers(model)
-        if not recurrent:
-            raise TsExplainError(
-                "lstm_gradcam explains a recurrent hidden-state sequence and this model has no "
-                "recurrent layer (LSTM, GRU or RNN); use 'gradcam' for convolutional models"
-            )
         if layer is None:
             kind = getattr(model, "kind", "")
             layer = (

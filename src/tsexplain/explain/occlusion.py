@@ -9,21 +9,15 @@ the mean over the windows that covered it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._perturb import (
-    FILLS,
-    PerturbationMethod,
-    channel_means,
-    fill_off,
-    real_bounds,
-    real_steps,
-)
-from tsexplain.explain.base import register_method
+from tsexplain.explain._perturb import PerturbationMethod
+from tsexplain.explain.registry import register_method
+from tsexplain.series import channel_means, fill, real_bounds, real_steps
 
 __all__ = ["Occlusion"]
 
@@ -74,6 +68,7 @@ class Occlusion(PerturbationMethod):
         "occlusion: score drop when a sliding window is replaced (zero, mean or linear fill)"
     )
     default_output = "logit"
+    tiny: ClassVar[dict[str, Any]] = {"window": 4, "stride": 2}
 
     def __init__(
         self,
@@ -92,7 +87,7 @@ class Occlusion(PerturbationMethod):
                 f"occlusion needs 1 <= stride <= window, got window={window}, stride={stride}; "
                 "a stride beyond the window would leave steps unexplained"
             )
-        check_choice("fill", fill, FILLS)
+        check_choice("fill", fill, ("zero", "mean", "linear"))
         check_choice("channels", channels, ("each", "all"))
         super().__init__(
             model,
@@ -136,7 +131,7 @@ class Occlusion(PerturbationMethod):
         n, c, t = x.shape
         start, lens = real_bounds(lengths, n, t, padding)
         rows = torch.as_tensor(self.windows(start, lens, c), device=x.device)
-        real = real_steps(lengths, x, padding)
+        real = real_steps(x, lengths, padding)
         means = channel_means(x, real)
         attr = torch.zeros_like(x)
         count = torch.zeros_like(x)
@@ -145,12 +140,12 @@ class Occlusion(PerturbationMethod):
         with self.scorer.active():
             scores, target, logits = self.base_scores(x, target, lengths, padding)
             base = scores.gather(1, target[:, None])[:, 0]
-            for r0 in range(0, rows.shape[0], self.scorer.max_rows):
-                case, group, first, end = rows[r0 : r0 + self.scorer.max_rows].T
+            for r0 in range(0, rows.shape[0], self.scorer.batch_size):
+                case, group, first, end = rows[r0 : r0 + self.scorer.batch_size].T
                 window = (steps >= first[:, None]) & (steps < end[:, None])
                 chan = (chans == group[:, None]) | (group[:, None] < 0)
                 off = window[:, None, :] & chan[:, :, None]
-                copies = fill_off(x[case], off, real[case], self.fill, means[case])
+                copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
                 lens_r = None if lengths is None else lengths[case]
                 score = self.scorer(copies, lens_r, padding).gather(1, target[case][:, None])[:, 0]
                 drop = (base[case] - score).to(x.dtype)

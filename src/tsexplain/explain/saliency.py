@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import GradientPass
-from tsexplain.explain.base import GradientMethod, register_method
+from tsexplain.explain.base import GradientMethod
+from tsexplain.explain.registry import register_method
 
 __all__ = ["Saliency"]
 
@@ -47,8 +47,6 @@ class Saliency(GradientMethod):
     )
 
     def __init__(self, model: nn.Module, absolute: bool = True) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError("saliency needs a torch.nn.Module (it reads input gradients)")
         super().__init__(model, absolute=absolute)
         self.absolute = absolute
 

@@ -25,21 +25,15 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._perturb import (
-    PerturbationMethod,
-    case_rng,
-    channel_means,
-    fill_off,
-    real_bounds,
-    real_steps,
-)
-from tsexplain.explain.base import register_method
+from tsexplain.explain._perturb import PerturbationMethod, case_rng
+from tsexplain.explain.registry import register_method
+from tsexplain.series import channel_means, fill, real_bounds, real_steps
 
 __all__ = ["LimeSegments", "ShapSegments", "kernel_shap", "segment_features", "weighted_ridge"]
 
@@ -99,6 +93,9 @@ def weighted_ridge(z: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) ->
 class _SegmentMethod(PerturbationMethod):
     """Shared segmentation, filling and scoring of the segment methods."""
 
+    stochastic = True
+    tiny: ClassVar[dict[str, Any]] = {"n_segments": 3, "n_samples": 16}
+
     def __init__(
         self,
         model: Any,
@@ -150,7 +147,7 @@ class _SegmentMethod(PerturbationMethod):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         n, c, t = x.shape
         start, lens = real_bounds(lengths, n, t, padding)
-        real = real_steps(lengths, x, padding)
+        real = real_steps(x, lengths, padding)
         means = channel_means(x, real)
         attr = torch.zeros_like(x)
         xs = x.detach().cpu().numpy()
@@ -167,12 +164,12 @@ class _SegmentMethod(PerturbationMethod):
                 keep = (rows @ feats.reshape(m, -1)).reshape(-1, c, t) > 0
                 off = torch.as_tensor(~keep, device=x.device) & real[i]
                 s = rows.shape[0]
-                copies = fill_off(
+                copies = fill(
                     x[i].expand(s, c, t),
                     off,
-                    real[i].expand(s, 1, t),
                     self.fill,
-                    means[i].expand(s, c, 1),
+                    real=real[i].expand(s, 1, t),
+                    means=means[i].expand(s, c, 1),
                 )
                 lens_i = None if lengths is None else lengths[i].expand(s)
                 y = self.scorer(copies, lens_i, padding)[:, target[i]].double().cpu().numpy()
@@ -198,7 +195,7 @@ class ShapSegments(_SegmentMethod):
     channels : {"each", "all"}
         One feature per (channel, segment), or per segment across channels.
     fill : {"mean", "zero", "linear"}
-        What replaces a left-out feature (see ``_perturb.fill_off``).
+        What replaces a left-out feature (see :func:`tsexplain.series.fill`).
     n_samples : int
         Coalitions per case; all ``2^M - 2`` are enumerated (exact Shapley values) when that
         is not more.

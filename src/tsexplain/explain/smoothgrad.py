@@ -6,14 +6,18 @@ adding noise", arXiv:1706.03825, 2017.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 import torch
 from torch import nn
 
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._engine import explaining, gradient_pass
-from tsexplain.explain._perturb import case_rng, real_bounds, row_chunks
-from tsexplain.explain.base import Method, register_method
+from tsexplain.explain._engine import gradient_pass, model_scope
+from tsexplain.explain._perturb import case_rng, row_chunks
+from tsexplain.explain.base import Method
+from tsexplain.explain.registry import register_method
+from tsexplain.series import real_bounds
 from tsexplain.series.adapter import call_model
 
 __all__ = ["SmoothGrad", "series_noise"]
@@ -87,6 +91,8 @@ class SmoothGrad(Method):
     """
 
     name = "smoothgrad"
+    stochastic = True
+    tiny: ClassVar[dict[str, Any]] = {"n_samples": 4}
     description = (
         "SmoothGrad: input gradient averaged over noisy copies, noise scaled to each series' range"
     )
@@ -100,8 +106,6 @@ class SmoothGrad(Method):
         seed: int | None = 0,
         internal_batch_size: int = 64,
     ) -> None:
-        if not isinstance(model, nn.Module):
-            raise TsExplainError("smoothgrad needs a torch.nn.Module (it reads input gradients)")
         check_choice("noise range", per, ("channel", "case"))
         if int(n_samples) < 1 or float(noise_level) < 0 or int(internal_batch_size) < 1:
             raise TsExplainError(
@@ -131,7 +135,7 @@ class SmoothGrad(Method):
         s = self.n_samples
         noise = series_noise(x, lengths, padding, s, self.noise_level, self.per, self.seed)
         total = torch.zeros_like(x)
-        with explaining(model):
+        with model_scope(model):
             with torch.no_grad():
                 logits = call_model(model, x, lengths, padding)
             if target is None:

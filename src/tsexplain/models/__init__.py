@@ -6,6 +6,6 @@ and takes ``lengths``/``padding`` so that padded steps never change the result.
 
 from tsexplain.models import beat_cnn, cnn, recurrent  # noqa: F401  (registers the architectures)
 from tsexplain.models.base import SeriesClassifier
-from tsexplain.models.registry import available_models, build, register_model
+from tsexplain.models.registry import available_models, build, model_class, register_model
 
-__all__ = ["SeriesClassifier", "available_models", "build", "register_model"]
+__all__ = ["SeriesClassifier", "available_models", "build", "model_class", "register_model"]

@@ -39,6 +39,8 @@ class SeriesClassifier(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    #: a small, fast configuration for tests (the generic model and method suites use it)
+    tiny: ClassVar[dict[str, Any]] = {}
     cam_layer: str = ""
     kind: ClassVar[str] = "conv"
 

@@ -13,6 +13,7 @@ beats exact with left or right padding. The receptive field with the defaults is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -67,6 +68,7 @@ class BeatCNN(_GAPHead):
     """
 
     name = "beat_cnn"
+    tiny: ClassVar[dict[str, Any]] = {"filters": 4, "dilations": (1, 2)}
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ with deep neural networks: a strong baseline", IJCNN 2017.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -73,6 +73,7 @@ class CausalCNN(_GAPHead):
     """
 
     name = "causal_cnn"
+    tiny: ClassVar[dict[str, Any]] = {"filters": (4, 8)}
 
     def __init__(
         self,
@@ -114,6 +115,7 @@ class FCN(_GAPHead):
     kernels 8-5-3), global average pooling, linear (Wang et al. 2017)."""
 
     name = "fcn"
+    tiny: ClassVar[dict[str, Any]] = {"filters": (8, 8, 8)}
 
     def __init__(
         self,
@@ -164,6 +166,7 @@ class ResNet(_GAPHead):
     linear (Wang et al. 2017)."""
 
     name = "resnet"
+    tiny: ClassVar[dict[str, Any]] = {"filters": (4, 4, 4)}
 
     def __init__(self, n_channels: int, n_classes: int, filters: Sequence[int] = (64, 128, 128)):
         super().__init__(n_channels, n_classes, filters=list(filters))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
 
@@ -24,6 +26,7 @@ class LSTMClassifier(_GAPHead):
     """
 
     name = "lstm"
+    tiny: ClassVar[dict[str, Any]] = {"hidden_size": 8}
     cam_layer = "hidden"
     kind = "recurrent"
 

@@ -10,7 +10,7 @@ from tsexplain._context import seeded
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.models.base import SeriesClassifier
 
-__all__ = ["available_models", "build", "register_model"]
+__all__ = ["available_models", "build", "model_class", "register_model"]
 
 _MODELS: dict[str, type[SeriesClassifier]] = {}
 
@@ -26,6 +26,12 @@ def register_model(cls: type[SeriesClassifier]) -> type[SeriesClassifier]:
 def available_models() -> list[str]:
     """Registered model names."""
     return sorted(_MODELS)
+
+
+def model_class(name: str) -> type[SeriesClassifier]:
+    """The class registered as ``name`` (its tags, e.g. ``tiny``, without building it)."""
+    check_choice("model", name, available_models())
+    return _MODELS[name]
 
 
 def build(

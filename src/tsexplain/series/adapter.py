@@ -213,6 +213,20 @@ class ModelAdapter:
         with self.active():
             return self(x, lens, padding).double().cpu().numpy()
 
+    def proba(self, X: np.ndarray, lengths: np.ndarray | None, padding: str) -> np.ndarray:
+        """Class probabilities ``(N, K)`` (float64) of an array ``X`` ``(N, C, T)``: the
+        same probabilities an explanation reports for the unperturbed series."""
+        scores = torch.from_numpy(self.scores(X, lengths, padding))
+        return self.probabilities(scores).numpy()
+
+    def logits(self, X: np.ndarray, lengths: np.ndarray | None, padding: str) -> np.ndarray:
+        """Logits ``(N, K)`` (float64) of a module for an array ``X`` ``(N, C, T)``."""
+        if not self.is_module or self.output != "logit":
+            raise TsExplainError(
+                "this needs the model's logits: pass the torch.nn.Module, not a callable"
+            )
+        return self.scores(X, lengths, padding)
+
     def probabilities(self, scores: torch.Tensor) -> torch.Tensor:
         """Class probabilities from this adapter's scores: a module's logits go through softmax;
         a callable's scores are taken as probabilities when they look like them (non-negative,

@@ -40,6 +40,10 @@ class SeriesBatch:
     def full_length(self) -> bool:
         return bool((self.lengths == self.X.shape[-1]).all())
 
+    def real_mask(self) -> np.ndarray:
+        """Boolean ``(n_cases, n_timepoints)``, true on real steps."""
+        return real_mask(self.lengths, self.X.shape[-1], self.padding)
+
     def slices(self, batch_size: int) -> Iterator[slice]:
         for start in range(0, self.n_cases, batch_size):
             yield slice(start, min(start + batch_size, self.n_cases))
