@@ -8,6 +8,7 @@
 # Importing a method module registers it.
 from tsexplain.explain import (  # noqa: F401
     cam,
+    feature_ablation,
     gradcam,
     gradcam_channel,
     gradcam_pp,

@@ -20,7 +20,7 @@ import torch
 
 from tsexplain.errors import TsExplainError
 from tsexplain.explain.base import Method
-from tsexplain.series import ModelAdapter
+from tsexplain.series import ModelAdapter, fill
 
 __all__ = ["PerturbationMethod", "case_rng", "row_chunks"]
 
@@ -47,6 +47,7 @@ class PerturbationMethod(Method):
 
     default_output: ClassVar[str] = "probability"
     needs_module: ClassVar[bool] = False
+    fill: str = "mean"
 
     def __init__(
         self,
@@ -78,6 +79,27 @@ class PerturbationMethod(Method):
                 f"{scores.shape[1]} class scores"
             )
         return scores, target.to(scores.device), self.scorer.as_logits(scores)
+
+    def drops(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None,
+        padding: str,
+        real: torch.Tensor,
+        means: torch.Tensor,
+        case: torch.Tensor,
+        off: torch.Tensor,
+        base: torch.Tensor,
+        target: torch.Tensor,
+    ) -> torch.Tensor:
+        """Target-score drops ``(R,)`` of copies of the cases ``case`` ``(R,)`` with the values
+        ``off`` ``(R, C, T)`` replaced by ``self.fill``; ``base`` ``(N,)`` is each case's
+        unperturbed score, ``real`` ``(N, 1, T)`` and ``means`` ``(N, C, 1)`` its real steps
+        and channel means. Call inside ``self.scorer.active()``."""
+        copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
+        lens = None if lengths is None else lengths[case]
+        score = self.scorer(copies, lens, padding).gather(1, target[case][:, None])[:, 0]
+        return (base[case] - score).to(x.dtype)
 
 
 def row_chunks(n_cases: int, per_case: int, max_rows: int) -> Iterator[tuple[slice, slice]]:

@@ -17,7 +17,7 @@ import torch
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._perturb import PerturbationMethod
 from tsexplain.explain.registry import register_method
-from tsexplain.series import channel_means, fill, real_bounds, real_steps
+from tsexplain.series import channel_means, real_bounds, real_steps
 
 __all__ = ["Occlusion"]
 
@@ -145,10 +145,7 @@ class Occlusion(PerturbationMethod):
                 window = (steps >= first[:, None]) & (steps < end[:, None])
                 chan = (chans == group[:, None]) | (group[:, None] < 0)
                 off = window[:, None, :] & chan[:, :, None]
-                copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
-                lens_r = None if lengths is None else lengths[case]
-                score = self.scorer(copies, lens_r, padding).gather(1, target[case][:, None])[:, 0]
-                drop = (base[case] - score).to(x.dtype)
+                drop = self.drops(x, lengths, padding, real, means, case, off, base, target)
                 off_f = off.to(x.dtype)
                 attr.index_add_(0, case, off_f * drop[:, None, None])
                 count.index_add_(0, case, off_f)

@@ -20,7 +20,8 @@ def register_method(cls: type[Method]) -> type[Method]:
     """Class decorator adding a method under ``cls.name``."""
     if not cls.name or not cls.description:
         raise ValueError(f"{cls.__name__} needs a registry name and a description")
-    if cls.name in _METHODS and _METHODS[cls.name] is not cls:
+    taken = _METHODS.get(cls.name)
+    if taken is not None and taken.__qualname__ != cls.__qualname__:
         raise ValueError(f"method name {cls.name!r} is taken by {_METHODS[cls.name].__name__}")
     _METHODS[cls.name] = cls
     return cls
