@@ -1,4 +1,9 @@
-"""The training loop: Adam on mini-batches, per-epoch validation, early stopping."""
+"""The training loop: Adam on mini-batches, per-epoch validation, early stopping.
+
+Any ``torch.nn.Module`` mapping ``(n_cases, n_channels, n_timepoints)`` to logits trains here:
+the model is called through :func:`tsexplain.series.call_model`, so a module whose ``forward``
+takes ``lengths`` gets them and any other module sees each case's real steps only.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
 
-from tsexplain._context import seeded
+from tsexplain._context import eval_mode, seeded
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.models.base import SeriesClassifier
-from tsexplain.series.adapter import model_device
+from tsexplain.series.adapter import call_model, length_kwargs, model_device
 from tsexplain.series.batch import SeriesBatch, as_series
 
 __all__ = ["FitResult", "epoch_order", "fit", "resolve_precision"]
@@ -84,25 +89,293 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bfloat16" if major >= 8 else "float16"
 
 
-def _evaluate(
-    model: SeriesClassifier, batch: SeriesBatch, batch_size: int, device: torch.device
-) -> tuple[float, float]:
+@dataclass(frozen=True)
+class _Job:
+    """One :func:`fit` call, validated: the data as batches, what the model is, the options."""
+
+    tr: SeriesBatch
+    va: SeriesBatch | None
+    n_classes: int
+    device: torch.device
+    accepts: tuple[str, ...]  # which of ("lengths", "padding") the model's forward takes
+    weights: torch.Tensor | None  # loss weight per class
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    sampling: str
+    patience: int | None
+    monitor: str
+    scheduler: str
+    precision: str  # "auto" resolved
+
+    def logits(
+        self, model: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
+    ) -> torch.Tensor:
+        """The model's logits ``(N, n_classes)`` through the one series-layer call."""
+        return call_model(model, x, lengths, padding, accepts=self.accepts)
+
+
+def _check_options(
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    class_weight: Any,
+    sampling: str,
+    patience: int | None,
+    has_val: bool,
+    monitor: str,
+    scheduler: str,
+    precision: str,
+) -> None:
+    """Refuse bad training options before touching the model or the data."""
+    check_choice("monitor", monitor, ("val_loss", "val_accuracy"))
+    check_choice("scheduler", scheduler, ("none", "plateau", "cosine"))
+    check_choice("precision", precision, ("auto", *_PRECISIONS))
+    check_choice("sampling", sampling, ("shuffle", "balanced"))
+    if sampling == "balanced" and class_weight is not None:
+        raise TsExplainError(
+            "sampling='balanced' and class_weight both correct for imbalance; choose one"
+        )
+    if epochs < 1 or batch_size < 1:
+        raise TsExplainError("epochs and batch_size must be at least 1")
+    for label, value in (("lr", lr), ("weight_decay", weight_decay)):
+        if not (np.isfinite(value) and value >= 0):
+            raise TsExplainError(f"{label} must be a finite number >= 0, got {value}")
+    if patience is not None and not has_val:
+        raise TsExplainError("early stopping (patience=) needs validation data (val=)")
+
+
+def _check_data(model: Any, train: Any, val: Any) -> None:
+    """The model is a module; train and val are labelled Datasets that agree with each other."""
+    if not isinstance(model, nn.Module):
+        raise TsExplainError(
+            "fit trains a torch.nn.Module mapping (n_cases, n_channels, n_timepoints) to logits, "
+            f"got {type(model).__name__}; build one with tsexplain.models.build or write one"
+        )
+    for label, data in (("train", train), ("val", val)):
+        if data is not None and not isinstance(data, Dataset):
+            raise TsExplainError(
+                f"{label} must be a labelled tsexplain Dataset, got {type(data).__name__}; "
+                "wrap arrays as tsexplain.data.Dataset(X, y)"
+            )
+    if val is None:
+        return
+    if tuple(val.classes) != tuple(train.classes):
+        raise TsExplainError(
+            f"the validation classes {list(val.classes)} differ from the training classes "
+            f"{list(train.classes)}; use val.with_classes(train.classes)"
+        )
+    if bool(train.meta.get("znormalised")) != bool(val.meta.get("znormalised")):
+        raise TsExplainError(
+            "one of train and val is z-normalised and the other is not; "
+            "apply tsexplain.data.znormalise to both or to neither"
+        )
+
+
+def _output_width(model: nn.Module, tr: SeriesBatch, accepts: tuple[str, ...]) -> int:
+    """The number of classes the model scores: ``model.n_classes`` when it has the attribute,
+    else the width of its output for the first training case (one dry pass, no gradients)."""
+    n = getattr(model, "n_classes", None)
+    if n is not None:
+        return int(n)
+    x, lengths = tr.tensors(np.arange(1), model_device(model))
+    with eval_mode(model), torch.no_grad():
+        try:
+            out = call_model(model, x, lengths, tr.padding, accepts=accepts)
+        except RuntimeError as exc:
+            raise TsExplainError(
+                f"the model failed on the first training case (input shape {tuple(x.shape)}): "
+                f"{exc}; it must map (n_cases, n_channels, n_timepoints) to logits"
+            ) from exc
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] < 2:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise TsExplainError(
+            "the model must map (n_cases, n_channels, n_timepoints) to logits of shape "
+            f"(n_cases, n_classes) with two or more classes, got {shape}"
+        )
+    return int(out.shape[1])
+
+
+def _prepare(
+    model: nn.Module,
+    train: Dataset,
+    val: Dataset | None,
+    class_weight: Any,
+    **options: Any,
+) -> _Job:
+    """Validate the data against the model and gather everything the epochs need."""
+    n_channels = getattr(model, "n_channels", None)
+    tr = as_series(train, n_channels=n_channels)
+    va = None if val is None else as_series(val, n_channels=n_channels)
+    assert tr.y is not None
+    accepts = length_kwargs(model)
+    n_classes = _output_width(model, tr, accepts)
+    if train.n_classes != n_classes:
+        raise TsExplainError(
+            f"the data has {train.n_classes} classes but the model scores {n_classes}; "
+            "give the model data.n_classes outputs (tsexplain.models.build(..., "
+            "n_classes=data.n_classes))"
+        )
+    if len(np.unique(tr.y)) < 2:
+        raise TsExplainError(
+            "the training data holds a single class; a classifier needs two or more"
+        )
+    device = model_device(model)
+    weights = _class_weights(tr.y, n_classes, class_weight)
+    return _Job(
+        tr=tr,
+        va=va,
+        n_classes=n_classes,
+        device=device,
+        accepts=accepts,
+        weights=None if weights is None else weights.to(device),
+        precision=resolve_precision(options.pop("precision"), device),
+        **options,
+    )
+
+
+def _record_meta(model: nn.Module, train: Dataset) -> None:
+    """Write what the model is trained on into ``model.meta`` (created on a plain module)."""
+    meta = getattr(model, "meta", None)
+    if meta is None:
+        meta = {}
+        # nn.Module's attribute types only know tensors and modules; a dict is a plain attribute
+        model.meta = meta  # type: ignore[assignment]
+    elif not isinstance(meta, dict):
+        raise TsExplainError(
+            f"model.meta must be a dict (fit records the classes there), got {type(meta).__name__}"
+        )
+    meta.update(
+        classes=list(train.classes),
+        channel_names=list(train.channel_names),
+        padding=train.padding,
+        n_timepoints=train.n_timepoints,
+    )
+    if train.meta.get("znormalised"):
+        meta["znormalise"] = True
+    else:
+        meta.pop("znormalise", None)
+
+
+def _evaluate(model: nn.Module, job: _Job, batch: SeriesBatch) -> tuple[float, float]:
     """Mean cross-entropy and accuracy on ``batch`` in evaluation mode."""
     assert batch.y is not None
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
-        for sl in batch.slices(batch_size):
-            x, lens = batch.tensors(sl, device)
-            y = torch.from_numpy(batch.y[sl]).to(device)
-            logits = model(x, lens, batch.padding)
+        for sl in batch.slices(256):
+            x, lens = batch.tensors(sl, job.device)
+            y = torch.from_numpy(batch.y[sl]).to(job.device)
+            logits = job.logits(model, x, lens, batch.padding).float()
             loss += float(F.cross_entropy(logits, y, reduction="sum"))
             correct += int((logits.argmax(-1) == y).sum())
     return loss / batch.n_cases, correct / batch.n_cases
 
 
+def _train_epoch(
+    model: nn.Module,
+    job: _Job,
+    opt: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    order: np.ndarray,
+) -> tuple[float, float]:
+    """One pass over ``order`` (case indices) in mini-batches; mean loss and accuracy."""
+    tr, device = job.tr, job.device
+    assert tr.y is not None
+    amp_dtype = _PRECISIONS[job.precision]
+    model.train()
+    total, correct = 0.0, 0
+    for b in range(0, len(order), job.batch_size):
+        idx = np.sort(order[b : b + job.batch_size])
+        x, lens = tr.tensors(idx, device)
+        y = torch.from_numpy(tr.y[idx]).to(device)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            logits = job.logits(model, x, lens, tr.padding)
+            loss = F.cross_entropy(logits.float(), y, weight=job.weights)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        total += float(loss.detach()) * len(idx)
+        correct += int((logits.argmax(-1) == y).sum())
+    return total / len(order), correct / len(order)
+
+
+def _lr_scheduler(opt: torch.optim.Optimizer, kind: str, epochs: int) -> Any:
+    if kind == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5, min_lr=1e-5)
+    if kind == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    return None
+
+
+def _run_epochs(
+    model: nn.Module, job: _Job, seed: int, progress: bool | None
+) -> tuple[FitResult, dict[str, Any] | None]:
+    """The epochs: train, validate, schedule, keep the best weights, stop early.
+
+    Returns the result and the state dict of the best validation epoch (``None`` without
+    validation data).
+    """
+    result = FitResult(precision=job.precision)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=job.lr, weight_decay=job.weight_decay)
+    # Loss scaling keeps small float16 gradients from flushing to zero; bfloat16 has
+    # float32's range and needs none.
+    scaler = torch.amp.GradScaler(
+        job.device.type, enabled=_PRECISIONS[job.precision] is torch.float16
+    )
+    sched = _lr_scheduler(opt, job.scheduler, job.epochs)
+    best_score, best_state, waited = np.inf, None, 0
+    assert job.tr.y is not None
+    bar = tqdm(
+        range(1, job.epochs + 1),
+        desc="training",
+        unit="epoch",
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
+    for epoch in bar:
+        t0 = time.perf_counter()
+        order = epoch_order(job.tr.y, job.sampling, gen, job.n_classes)
+        loss, accuracy = _train_epoch(model, job, opt, scaler, order)
+        row = {
+            "epoch": float(epoch),
+            "loss": loss,
+            "accuracy": accuracy,
+            "lr": float(opt.param_groups[0]["lr"]),
+        }
+        if job.va is not None:
+            row["val_loss"], row["val_accuracy"] = _evaluate(model, job, job.va)
+        row["seconds"] = time.perf_counter() - t0
+        result.history.append(row)
+        if sched is not None:
+            sched.step(row["loss"]) if job.scheduler == "plateau" else sched.step()
+        log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+        bar.set_postfix(
+            {k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")}
+        )
+        if job.va is None:
+            result.best_epoch = epoch
+            continue
+        score = row["val_loss"] if job.monitor == "val_loss" else -row["val_accuracy"]
+        if score < best_score:
+            best_score, result.best_epoch, waited = score, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if job.patience is not None and waited >= job.patience:
+                result.stopped_early = True
+                break
+    bar.close()
+    return result, best_state
+
+
 def fit(
-    model: SeriesClassifier,
+    model: nn.Module,
     train: Dataset,
     val: Dataset | None = None,
     *,
@@ -123,10 +396,20 @@ def fit(
 
     Parameters
     ----------
-    model : SeriesClassifier
-        A model from :func:`tsexplain.models.build`; it is trained on its own device.
+    model : torch.nn.Module
+        Any module mapping ``(n_cases, n_channels, n_timepoints)`` to logits
+        ``(n_cases, n_classes)``, e.g. one from :func:`tsexplain.models.build`; it is trained
+        on its own device. A module whose ``forward`` takes ``lengths`` (and ``padding``) gets
+        them; any other module is called on each case's real steps only, cases of equal
+        length together (:func:`tsexplain.series.call_model`). Its ``n_channels`` is checked
+        against the data when it has the attribute; its class count is ``n_classes`` when it
+        has it, else the width of its output for the first training case. What it was
+        trained on is recorded in ``model.meta`` (created when missing): ``classes``,
+        ``channel_names``, ``padding``, ``n_timepoints`` and ``znormalise`` when ``train`` was
+        z-normalised by :func:`tsexplain.data.znormalise`.
     train, val : Dataset
-        Training and (optional) validation data with the model's channel count.
+        Training and (optional) validation data with the model's channel count; the same
+        classes (``val.with_classes(train.classes)``), both z-normalised or neither.
     epochs, batch_size, lr, weight_decay
         The optimisation schedule.
     class_weight : "balanced" or array of shape (n_classes,), optional
@@ -160,120 +443,51 @@ def fit(
     -------
     FitResult
         Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``, ``seconds``.
-    """
-    if not isinstance(model, SeriesClassifier):
-        raise TsExplainError("fit trains tsexplain models; build one with tsexplain.models.build")
-    check_choice("monitor", monitor, ("val_loss", "val_accuracy"))
-    check_choice("scheduler", scheduler, ("none", "plateau", "cosine"))
-    check_choice("precision", precision, ("auto", *_PRECISIONS))
-    check_choice("sampling", sampling, ("shuffle", "balanced"))
-    if sampling == "balanced" and class_weight is not None:
-        raise TsExplainError(
-            "sampling='balanced' and class_weight both correct for imbalance; choose one"
-        )
-    if epochs < 1 or batch_size < 1:
-        raise TsExplainError("epochs and batch_size must be at least 1")
-    for label, value in (("lr", lr), ("weight_decay", weight_decay)):
-        if not (np.isfinite(value) and value >= 0):
-            raise TsExplainError(f"{label} must be a finite number >= 0, got {value}")
-    if patience is not None and val is None:
-        raise TsExplainError("early stopping (patience=) needs validation data (val=)")
-    tr = as_series(train, n_channels=model.n_channels)
-    va = None if val is None else as_series(val, n_channels=model.n_channels)
-    assert tr.y is not None
-    if int(tr.y.max()) >= model.n_classes or (
-        va is not None and va.y is not None and int(va.y.max()) >= model.n_classes
-    ):
-        raise TsExplainError(
-            f"the data has labels beyond the model's {model.n_classes} classes; "
-            "build the model with n_classes=data.n_classes"
-        )
-    if len(np.unique(tr.y)) < 2:
-        raise TsExplainError(
-            "the training data holds a single class; a classifier needs two or more"
-        )
 
-    device = model_device(model)
-    weights = _class_weights(tr.y, model.n_classes, class_weight)
-    weights = None if weights is None else weights.to(device)
-    model.meta.update(
-        classes=list(train.classes),
-        channel_names=list(train.channel_names),
-        padding=train.padding,
-        n_timepoints=train.n_timepoints,
+    Examples
+    --------
+    >>> import torch, tsexplain as tx
+    >>> ds = tx.data.make_sensor_failure(40, min_length=30, max_length=30, seed=0)
+    >>> net = torch.nn.Sequential(torch.nn.Conv1d(3, 4, 3), torch.nn.ReLU(),
+    ...                           torch.nn.AdaptiveAvgPool1d(1), torch.nn.Flatten(),
+    ...                           torch.nn.Linear(4, 2))
+    >>> run = tx.fit(net, ds, epochs=2, progress=False)
+    >>> len(run.history), net.meta["classes"]
+    (2, ['Normal', 'Sensor Failure'])
+    """
+    _check_options(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        class_weight=class_weight,
+        sampling=sampling,
+        patience=patience,
+        has_val=val is not None,
+        monitor=monitor,
+        scheduler=scheduler,
+        precision=precision,
     )
-    result = FitResult()
-    best_score, best_state, waited = np.inf, None, 0
+    _check_data(model, train, val)
+    job = _prepare(
+        model,
+        train,
+        val,
+        class_weight,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        weight_decay=float(weight_decay),
+        sampling=sampling,
+        patience=patience,
+        monitor=monitor,
+        scheduler=scheduler,
+        precision=precision,
+    )
+    _record_meta(model, train)
     start = time.perf_counter()
     with seeded(seed):
-        gen = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        result.precision = resolve_precision(precision, device)
-        amp_dtype = _PRECISIONS[result.precision]
-        # Loss scaling keeps small float16 gradients from flushing to zero; bfloat16 has
-        # float32's range and needs none.
-        scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype is torch.float16)
-        sched: Any = None
-        if scheduler == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt, factor=0.5, patience=5, min_lr=1e-5
-            )
-        elif scheduler == "cosine":
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-        bar = tqdm(
-            range(1, epochs + 1),
-            desc="training",
-            unit="epoch",
-            disable=None if progress is None else not progress,
-            leave=False,
-        )
-        for epoch in bar:
-            t0 = time.perf_counter()
-            model.train()
-            order = epoch_order(tr.y, sampling, gen, model.n_classes)
-            total, correct = 0.0, 0
-            for b in range(0, tr.n_cases, batch_size):
-                idx = np.sort(order[b : b + batch_size])
-                x, lens = tr.tensors(idx, device)
-                y = torch.from_numpy(tr.y[idx]).to(device)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    logits = model(x, lens, tr.padding)
-                    loss = F.cross_entropy(logits.float(), y, weight=weights)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-                total += float(loss.detach()) * len(idx)
-                correct += int((logits.argmax(-1) == y).sum())
-            row = {
-                "epoch": float(epoch),
-                "loss": total / tr.n_cases,
-                "accuracy": correct / tr.n_cases,
-                "lr": float(opt.param_groups[0]["lr"]),
-            }
-            if va is not None:
-                row["val_loss"], row["val_accuracy"] = _evaluate(model, va, 256, device)
-            row["seconds"] = time.perf_counter() - t0
-            result.history.append(row)
-            if sched is not None:
-                sched.step(row["loss"]) if scheduler == "plateau" else sched.step()
-            log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
-            bar.set_postfix(
-                {k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")}
-            )
-            if va is None:
-                result.best_epoch = epoch
-                continue
-            score = row["val_loss"] if monitor == "val_loss" else -row["val_accuracy"]
-            if score < best_score:
-                best_score, result.best_epoch, waited = score, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-                if patience is not None and waited >= patience:
-                    result.stopped_early = True
-                    break
-        bar.close()
+        result, best_state = _run_epochs(model, job, seed, progress)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
