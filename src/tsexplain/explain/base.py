@@ -24,7 +24,6 @@ guesses from signatures:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsexplain._settings import check_settings, settings_of
 from tsexplain.errors import TsExplainError
 from tsexplain.explain._engine import (
     GradientPass,
@@ -51,55 +51,15 @@ __all__ = [
 ]
 
 
-def hyperparameters(cls: type) -> dict[str, Any]:
-    """A method's hyperparameters and their defaults (``inspect.Parameter.empty`` when none),
-    read from the constructors along the class hierarchy (a constructor that passes
-    ``**kwargs`` on inherits its parent's)."""
-    out: dict[str, Any] = {}
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if klass in (Method, object):
-            break
-        if init is None:
-            continue
-        open_ended = False
-        for p in list(inspect.signature(init).parameters.values())[2:]:  # self, model
-            if p.kind is p.VAR_KEYWORD:
-                open_ended = True
-            elif p.kind is not p.VAR_POSITIONAL:
-                out.setdefault(p.name, p.default)
-        if not open_ended:
-            break
-    return out
+def hyperparameters(cls: type[Method]) -> dict[str, Any]:
+    """A method's settings and their defaults (``inspect.Parameter.empty`` when none)."""
+    return settings_of(cls, Method, skip=2)  # self, model
 
 
-def _kind_of(default: Any) -> tuple[str, Callable[[Any], bool]] | None:
-    """What a value must be, judged from a hyperparameter's default."""
-    if isinstance(default, bool):
-        return "true or false", lambda v: isinstance(v, (bool, np.bool_))
-    if isinstance(default, int):
-        return "an integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-    if isinstance(default, float):
-        return "a number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-    return None
-
-
-def check_hyperparameters(cls: type, params: dict[str, Any]) -> None:
-    """Raise :class:`TsExplainError` for a name the method does not take, or a value of the
-    wrong kind where the default says what it must be (an integer, a number, true/false)."""
-    known = hyperparameters(cls)
-    name = getattr(cls, "name", cls.__name__)
-    unknown = sorted(set(params) - set(known))
-    if unknown and not getattr(cls, "open_settings", False):
-        listed = ", ".join(f"{k}={'?' if v is inspect.Parameter.empty else repr(v)}" for k, v in known.items())
-        raise TsExplainError(
-            f"{name} has no setting {', '.join(map(repr, unknown))}; its settings are: "
-            f"{listed or '(none)'}"
-        )
-    for key, value in params.items():
-        kind = _kind_of(known.get(key))
-        if kind is not None and value is not None and not kind[1](value):
-            raise TsExplainError(f"{name} setting {key} must be {kind[0]}, got {value!r:.60}")
+def check_hyperparameters(cls: type[Method], params: dict[str, Any]) -> None:
+    """Raise :class:`TsExplainError` for a setting the method does not take, or a value of the
+    wrong kind (see :func:`tsexplain._settings.check_settings`)."""
+    check_settings(cls.name or cls.__name__, hyperparameters(cls), params, cls.open_settings)
 
 
 class Method:

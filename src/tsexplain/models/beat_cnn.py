@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tsexplain.errors import TsExplainError
 from tsexplain.models.cnn import ConvBNBlock, _GAPHead
 from tsexplain.models.layers import MaskedBatchNorm1d, SameConv1d, apply_mask
 from tsexplain.models.registry import register_model
@@ -81,7 +82,7 @@ class BeatCNN(_GAPHead):
     ):
         dilations = list(dilations)  # the convolutions check each value
         if not dilations:
-            raise ValueError("dilations needs one or more entries, one per residual block")
+            raise TsExplainError("beat_cnn: dilations needs one or more entries, one per residual block")
         super().__init__(
             n_channels,
             n_classes,

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tsexplain.errors import TsExplainError
 from tsexplain.models.base import SeriesClassifier
 from tsexplain.models.layers import (
     CausalConv1d,
@@ -133,7 +134,10 @@ class FCN(_GAPHead):
             dropout=dropout,
         )
         if len(filters) != len(kernel_sizes):
-            raise TypeError("filters and kernel_sizes need the same length")
+            raise TsExplainError(
+                f"{self.name}: filters and kernel_sizes need the same length, got "
+                f"{len(filters)} and {len(kernel_sizes)}"
+            )
         widths = [n_channels, *filters]
         self.blocks = nn.ModuleList(
             ConvBNBlock(a, b, k)

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from tsexplain._context import seeded
+from tsexplain._settings import check_settings, settings_of
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.models.base import SeriesClassifier
 
@@ -62,14 +63,16 @@ def build(
         raise TsExplainError(
             f"a classifier needs n_channels >= 1 and n_classes >= 2, got {n_channels} and {n_classes}"
         )
+    cls = _MODELS[name]
+    check_settings(f"model {name!r}", settings_of(cls, SeriesClassifier, skip=3), hyper)
+    with seeded(seed):
+        model = cls(n_channels=int(n_channels), n_classes=int(n_classes), **hyper)
+    # A dry run on a tiny batch surfaces values that only fail in the forward pass as one
+    # message (the constructors check what they can themselves).
     try:
-        with seeded(seed):
-            model = _MODELS[name](n_channels=int(n_channels), n_classes=int(n_classes), **hyper)
-            # A dry run on a tiny batch surfaces values that only fail in the forward pass
-            # (a zero kernel, a fractional dilation) here, as one message.
-            with torch.no_grad():
-                model.eval()(torch.zeros(2, int(n_channels), 8))
-            return model.train()
-    except (TypeError, ValueError, RuntimeError) as exc:
+        with torch.no_grad():
+            model.eval()(torch.zeros(2, int(n_channels), 8))
+    except RuntimeError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TsExplainError(f"bad hyperparameters for model {name!r}: {detail}") from None
+    return model.train()
