@@ -10,6 +10,8 @@ each decision.
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any
+
 from tsexplain import data, models, train
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate import benchmark, evaluate
@@ -37,9 +39,27 @@ __all__ = [
     "fit",
     "load_model",
     "models",
+    "plot",
     "predict",
     "predict_proba",
     "prepare_for",
     "save_model",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from tsexplain import plot
+
+
+def __getattr__(name: str) -> Any:
+    """``tsexplain.plot`` on first use: matplotlib costs about 0.4 s to import, which every
+    ``import tsexplain`` that draws nothing (most CLI commands) is spared."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("tsexplain.plot")
+    raise AttributeError(f"module 'tsexplain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "plot"})

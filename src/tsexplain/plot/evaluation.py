@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tsexplain.plot._axes import figure_of
+from tsexplain.plot._text import plain, plain_all
 
 __all__ = ["plot_curves", "plot_rank_heatmap"]
 
@@ -41,13 +42,14 @@ def plot_curves(
         fig = figure_of(ax)
     for c in chosen:
         area = float(np.trapezoid(c.mean(cls), c.fractions))
-        ax.plot(c.fractions, c.mean(cls), "-o", ms=3, label=f"{c.method} (AUC {area:.3f})")
+        ax.plot(c.fractions, c.mean(cls), "-o", ms=3, label=plain(f"{c.method} (AUC {area:.3f})"))
     ref = chosen[0].mean(cls, reference=True)
     ax.plot(chosen[0].fractions, ref, "k--", label=f"random blocks (AUC {float(np.trapezoid(ref, chosen[0].fractions)):.3f})")
     ax.set_xlabel(f"fraction of real steps {'deleted' if kind == 'deletion' else 'inserted'}")
     ax.set_ylabel("probability of the explained class")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{kind.capitalize()} curves ({replace} replacement, {unit}-wise)")
+    what = "" if cls is None else f", class {cls}"
+    ax.set_title(plain(f"{kind.capitalize()} curves ({replace} replacement, {unit}-wise{what})"))
     ax.legend(fontsize="small", frameon=False)
     return fig
 
@@ -77,8 +79,8 @@ def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure:
         for j in range(len(crits)):
             text = "-" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(crits)), crits, rotation=30, ha="right")
-    ax.set_yticks(range(len(methods)), methods)
+    ax.set_xticks(range(len(crits)), plain_all(crits), rotation=30, ha="right")
+    ax.set_yticks(range(len(methods)), plain_all(methods))
     fig.colorbar(im, ax=ax, label="rank (1 = best)")
     ax.set_title("Explanation methods ranked per criterion")
     return fig

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from tsexplain.data.padding import real_mask
 from tsexplain.plot._axes import figure_of
+from tsexplain.plot._text import plain
 
 __all__ = ["plot_attribution", "shade_regions"]
 
@@ -28,11 +29,12 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def shade_regions(
     ax: Axes, flags: np.ndarray, t: np.ndarray, label: str = "true region", **kw: Any
 ) -> None:
-    """Shade each run of ``flags`` (over time steps ``t``) on ``ax``."""
+    """Shade each run of ``flags`` (over time steps ``t``) on ``ax``; the first run carries
+    ``label`` (drawn as plain text) for a legend."""
     style: dict[str, Any] = {"color": "tab:red", "alpha": 0.15, "lw": 0}
     style.update(kw)
     for i, (a, b) in enumerate(_runs(flags)):
-        ax.axvspan(t[a] - 0.5, t[b - 1] + 0.5, label=label if i == 0 else None, **style)
+        ax.axvspan(t[a] - 0.5, t[b - 1] + 0.5, label=plain(label) if i == 0 else None, **style)
 
 
 def plot_attribution(
@@ -46,6 +48,8 @@ def plot_attribution(
     title: str | None = None,
     cmap: str = "viridis",
     absolute: bool = True,
+    vmax: float | None = None,
+    colorbar: bool = True,
     ax: Axes | Sequence[Axes] | None = None,
 ) -> Figure:
     """Draw one case: each channel as a line coloured by its attribution.
@@ -63,13 +67,21 @@ def plot_attribution(
     channel_names : sequence of str, optional
         Panel labels.
     title : str, optional
-        Figure title.
+        Title: of the figure when it is new, else of the first (top) axes.
     cmap : str
         Matplotlib colormap; one colour scale is shared by all channels.
     absolute : bool
         Colour by ``|attribution|`` (default) or by the signed value (diverging scale).
+    vmax : float, optional
+        Top of the colour scale (``|attribution|`` for the signed scale); default: this
+        case's largest value. Pass one value to several figures to compare them.
+    colorbar : bool
+        Draw the colour bar beside the panels.
     ax : Axes or sequence of Axes, optional
         One axes per channel to draw into; a new figure otherwise.
+
+    Strings (``channel_names``, ``title``) are drawn as plain text: a ``$`` never starts
+    math text.
 
     Returns
     -------
@@ -90,13 +102,15 @@ def plot_attribution(
     ms = None if mask is None else np.asarray(mask, dtype=bool)[:, keep]
     if absolute:
         vals = np.abs(vals)
-        vmax = float(vals.max()) or 1.0
-        norm = Normalize(0.0, vmax)
+    top = float(np.abs(vals).max()) if vmax is None else float(vmax)
+    top = top if top > 0 and np.isfinite(top) else 1.0
+    if absolute:
+        norm = Normalize(0.0, top)
     else:
-        vmax = float(np.abs(vals).max()) or 1.0
-        norm = Normalize(-vmax, vmax)
+        norm = Normalize(-top, top)
         cmap = "RdBu_r" if cmap == "viridis" else cmap
 
+    new_figure = ax is None
     if ax is None:
         fig, axes_arr = plt.subplots(
             n_channels,
@@ -129,15 +143,27 @@ def plot_attribution(
         pad = 0.1 * (hi - lo or 1.0)
         axc.set_xlim(-0.5, length - 0.5)
         axc.set_ylim(lo - pad, hi + pad)
-        axc.set_ylabel(names[c])
+        axc.set_ylabel(plain(names[c]))
         if ms is not None and ms[c].any():
             shade_regions(axc, ms[c], t)
-            axc.legend(loc="upper right", fontsize="small", frameon=False)
+    handles = [h for axc in axes for h in axc.get_legend_handles_labels()[0]][:1]
+    if handles:
+        # one legend, above the top panel and outside it, so it never covers the data
+        axes[0].legend(
+            handles=handles,
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            borderaxespad=0.2,
+            fontsize="small",
+            frameon=False,
+        )
     axes[-1].set_xlabel("time step")
-    if line is not None:
+    if line is not None and colorbar:
         fig.colorbar(
             line, ax=axes, label="|attribution|" if absolute else "attribution", shrink=0.9
         )
-    if title:
-        fig.suptitle(title)
+    if title and new_figure:
+        fig.suptitle(plain(title))
+    elif title:
+        axes[0].set_title(plain(title), loc="left")
     return fig

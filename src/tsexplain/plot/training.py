@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from tsexplain.plot._axes import figure_of
+from tsexplain.plot._text import plain, plain_all
 
 __all__ = ["plot_class_histogram", "plot_confusion_matrix", "plot_training_curves"]
 
@@ -29,15 +30,16 @@ def plot_class_histogram(
     title: str | None = "Cases per class",
     ax: Axes | None = None,
 ) -> Figure:
-    """Bar chart of cases per class, with counts on the bars."""
+    """Bar chart of cases per class, with counts on the bars (class names and title drawn as
+    plain text)."""
     fig, ax = _axes(ax, (5, 3.2))
     counts = np.bincount(np.asarray(y), minlength=len(classes))
     bars = ax.bar(range(len(classes)), counts, color="tab:blue")
     ax.bar_label(bars)
-    ax.set_xticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_xticks(range(len(classes)), plain_all(classes))
     ax.set_ylabel("cases")
     if title:
-        ax.set_title(title)
+        ax.set_title(plain(title))
     return fig
 
 
@@ -51,20 +53,21 @@ def plot_confusion_matrix(
     ax: Axes | None = None,
 ) -> Figure:
     """Confusion matrix (rows: true class, columns: predicted); ``normalize`` as scikit-learn's
-    (``None``, ``"true"``, ``"pred"``, ``"all"``)."""
+    (``None``, ``"true"``, ``"pred"``, ``"all"``). Class names and title are drawn as plain
+    text."""
     fig, ax = _axes(ax, (4.2, 3.8))
     ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
         labels=list(range(len(classes))),
-        display_labels=[str(c) for c in classes],
+        display_labels=plain_all(classes),
         normalize=normalize,
         ax=ax,
         colorbar=False,
         cmap="Blues",
     )
     if title:
-        ax.set_title(title)
+        ax.set_title(plain(title))
     return fig
 
 
