@@ -36,6 +36,7 @@ def plot_class_histogram(
     counts = np.bincount(np.asarray(y), minlength=len(classes))
     bars = ax.bar(range(len(classes)), counts, color="tab:blue")
     ax.bar_label(bars)
+    ax.margins(y=0.12)  # room for the count above the tallest bar
     ax.set_xticks(range(len(classes)), plain_all(classes))
     ax.set_ylabel("cases")
     if title:
