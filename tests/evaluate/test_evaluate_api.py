@@ -262,3 +262,11 @@ def test_unknown_metric_option_and_unregistered_method(trained, masked_ds):
 def test_metric_catalogue():
     names = available_metrics()
     assert len(names) == 18 and all(any(g in d for g in GROUPS) for d in names.values())
+
+
+def test_lime_declares_its_seed_and_gets_the_seed_stability_check(trained, masked_ds):
+    ds = masked_ds.subset(np.arange(6))
+    ex = tx.explain(trained, ds, method="lime_segments", n_segments=3, n_samples=16)
+    table = evaluate(trained, ds, ex, metrics=["seed_stability"], n_boot=0)
+    assert "lime_segments/seed_stability" not in table.skipped
+    assert 0.0 < table.value("seed_stability") < 1.0  # other seeds give other (correlated) maps

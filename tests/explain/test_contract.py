@@ -12,6 +12,8 @@ from explain_helpers import build_tiny, hook_count, inapplicable, make_method, t
 
 import tsexplain as tx
 from tsexplain.data.padding import pad_series
+from tsexplain.explain import get_method
+from tsexplain.explain.base import hyperparameters
 
 METHODS = tx.explain_methods()
 MODELS = tx.models.available_models()
@@ -106,3 +108,38 @@ def test_targets_predicted_true_index_and_per_case(method, series):
 
 def _tiny(method: str) -> dict:
     return tiny(method)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_declared_stochasticity_holds(method, series):
+    """A method tagged stochastic changes with its seed and repeats with it; any other gives
+    the same map whatever seed it is handed."""
+    model = build_tiny("lstm" if method == "lstm_gradcam" else "causal_cnn")
+    settings = hyperparameters(get_method(method))
+    m0 = make_method(method, model)
+    if not m0.stochastic:
+        if "seed" in settings:
+            np.testing.assert_array_equal(m0(series), make_method(method, model, seed=5)(series))
+        return
+    assert "seed" in settings, "a stochastic method takes a seed"
+    a = make_method(method, model, seed=0)(series)
+    np.testing.assert_array_equal(a, make_method(method, model, seed=0)(series))
+    assert not np.allclose(a, make_method(method, model, seed=5)(series))
+
+
+def test_tags_are_declared_not_guessed():
+    """Every registered method says what it is; the model-agnostic ones take a callable."""
+    for name in METHODS:
+        cls = get_method(name)
+        assert cls.description and cls.resolution in ("time", "channel-time")
+        if not cls.needs_module:
+            proba = lambda X: np.tile([0.3, 0.7], (len(X), 1))  # noqa: E731
+            cls(proba, **tiny(name))
+        else:
+            with pytest.raises(tx.TsExplainError, match="needs a torch.nn.Module"):
+                cls(lambda X: X)
+    assert {"occlusion", "shap_segments", "lime_segments", "feature_ablation"} <= {
+        n for n in METHODS if not get_method(n).needs_module
+    }
+    assert get_method("integrated_gradients").path_method
+    assert get_method("lime_segments").stochastic and get_method("shap_segments").stochastic

@@ -1,14 +1,17 @@
 """``captum:<Name>``: any Captum attribution class behind tsexplain's call signature.
 
 N. Kokhlikyan et al., "Captum: A unified and generic model interpretability library for
-PyTorch", arXiv:2009.07896, 2020. ``get_method("captum:DeepLift")`` returns a method class that
-builds ``captum.attr.DeepLift`` on the model and runs its ``attribute`` on every batch with the
+PyTorch", arXiv:2009.07896, 2020. ``get_method("captum:Saliency")`` returns a method class that
+builds ``captum.attr.Saliency`` on the model and runs its ``attribute`` on every batch with the
 target and, for tsexplain models, the lengths (as an additional forward argument, so Captum
 expands them with the inputs). Hyperparameters go to the constructor: ``init={...}`` for
 Captum's constructor, the other keywords for ``attribute`` (``n_steps=``,
 ``sliding_window_shapes=``, ...). Layer attributions (``LayerGradCam``, ...) take ``layer=``
 (default: Grad-CAM's layer); their ``(N, K, T')`` output is summed over ``K`` and mapped to
-input time like Grad-CAM's. Captum is an optional extra: ``pip install "tsexplain[captum]"``.
+input time like Grad-CAM's. Classes that cannot run behind this call (those that hook the
+network's ReLU modules, need per-layer rules, wrap another attribution, attribute single
+neurons or explain language models) are refused with the reason (:data:`UNSUPPORTED`). Captum
+is an optional extra: ``pip install "tsexplain[captum]"``.
 """
 
 from __future__ import annotations
@@ -25,11 +28,49 @@ from tsexplain.explain._receptive import default_layer, layer_to_input
 from tsexplain.explain.base import Method
 from tsexplain.series.adapter import call_model
 
-__all__ = ["CAPTUM_PREFIX", "CaptumMethod", "captum_classes", "captum_method"]
+__all__ = ["CAPTUM_PREFIX", "UNSUPPORTED", "CaptumMethod", "captum_classes", "captum_method"]
 
 CAPTUM_PREFIX = "captum:"
 
 _CACHE: dict[str, type[Method]] = {}
+
+_HOOKS_RELU = (
+    "hooks the network's own ReLU modules, which the bridge cannot reach through tsexplain's "
+    "model call; use integrated_gradients or captum:IntegratedGradients"
+)
+#: Captum classes that cannot run behind tsexplain's call, with the reason and what to use.
+UNSUPPORTED: dict[str, str] = {
+    "DataLoaderAttribution": "attributes a whole data loader, not a batch of series",
+    "Deconvolution": _HOOKS_RELU,
+    "DeepLift": _HOOKS_RELU,
+    "DeepLiftShap": _HOOKS_RELU,
+    "GuidedBackprop": _HOOKS_RELU,
+    "GuidedGradCam": _HOOKS_RELU,
+    "LayerActivation": "returns a layer's activations, not attributions of a class",
+    "LayerDeepLift": _HOOKS_RELU,
+    "LayerDeepLiftShap": _HOOKS_RELU,
+    "LayerFeaturePermutation": (
+        "needs a layer output of shape (cases, features), and tsexplain's layers keep a time "
+        "axis; use captum:LayerFeatureAblation or feature_ablation"
+    ),
+    "LayerLRP": "needs a propagation rule for every layer of the network; use captum:LayerGradCam",
+    "LimeBase": "needs user functions for sampling and similarity; use captum:Lime or lime_segments",
+    "LLMAttribution": "explains language models (it needs a tokenizer)",
+    "LLMGradientAttribution": "explains language models (it needs a tokenizer)",
+    "LRP": (
+        "needs a propagation rule for every layer of the network; use integrated_gradients or "
+        "captum:IntegratedGradients"
+    ),
+    "NoiseTunnel": (
+        "wraps another attribution object, which a name cannot give; use smoothgrad "
+        "(noise-averaged gradients)"
+    ),
+    "RemoteLLMAttribution": "explains language models served elsewhere",
+}
+_NEURON = (
+    "attributes one neuron of a layer (neuron_selector), not a class score; use the "
+    "Layer or plain variant"
+)
 
 
 def _captum_attr() -> Any:
@@ -43,8 +84,19 @@ def _captum_attr() -> Any:
     return attr
 
 
+def _unsupported(attr: Any, name: str) -> str | None:
+    """Why ``captum.attr.<name>`` cannot run behind tsexplain's call, or ``None`` if it can."""
+    if name in UNSUPPORTED:
+        return UNSUPPORTED[name]
+    cls = getattr(attr, name, None)
+    if isinstance(cls, type) and issubclass(cls, attr.NeuronAttribution):
+        return _NEURON
+    return None
+
+
 def captum_classes() -> list[str]:
-    """Names of the attribution classes the installed Captum offers."""
+    """Names of the attribution classes of the installed Captum that run through the bridge
+    (those in :data:`UNSUPPORTED` and the neuron attributions are left out)."""
     attr = _captum_attr()
     bases = {
         "Attribution",
@@ -59,6 +111,7 @@ def captum_classes() -> list[str]:
         if n not in bases
         and isinstance(getattr(attr, n), type)
         and issubclass(getattr(attr, n), attr.Attribution)
+        and _unsupported(attr, n) is None
     )
 
 
@@ -68,6 +121,9 @@ def captum_method(name: str) -> type[Method]:
         return _CACHE[name]
     attr = _captum_attr()
     cls = getattr(attr, name, None)
+    why = _unsupported(attr, name) if isinstance(cls, type) else None
+    if why is not None:
+        raise TsExplainError(f"captum:{name} cannot run through tsexplain: it {why}")
     if (
         not (isinstance(cls, type) and issubclass(cls, attr.Attribution))
         or name not in captum_classes()
@@ -139,6 +195,7 @@ class CaptumMethod(Method):
         init: dict[str, Any] | None = None,
         **attribute_kwargs: Any,
     ) -> None:
+        self.check_model(model)
         bad = {"target", "additional_forward_args", "inputs"} & set(attribute_kwargs)
         if bad:
             raise TsExplainError(

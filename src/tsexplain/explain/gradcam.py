@@ -71,6 +71,7 @@ class GradCAM(GradientMethod):
     needs_input_grad = False
 
     def __init__(self, model: nn.Module, layer: str | None = None, relu: bool = True) -> None:
+        self.check_model(model)
         layer = default_layer(model) if layer is None else layer
         find_layer(model, layer)
         super().__init__(model, layer=layer, relu=relu)
