@@ -1,4 +1,4 @@
-"""Process-level tuning and atomic output folders."""
+"""Process-level tuning, the memory at hand, and atomic output written with the user's umask."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["staged_output", "tune_allocator"]
+from tsexplain.errors import TsExplainError
+
+__all__ = [
+    "available_memory",
+    "check_output_location",
+    "format_bytes",
+    "new_file_mode",
+    "staged_file",
+    "staged_output",
+    "tune_allocator",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +53,182 @@ def tune_allocator() -> bool:
     return bool(ok_mmap and ok_trim)
 
 
+# ---------------------------------------------------------------------------- memory
+def available_memory() -> int | None:
+    """Bytes of memory the process can still take without swapping, or ``None`` if unknown.
+
+    Linux's ``MemAvailable`` (free plus reclaimable cache), lowered to the cgroup's limit when
+    the process runs in a container with less; elsewhere the free physical pages.
+    """
+    found: int | None = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        found = None
+    if found is None:
+        try:
+            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            return None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit = Path(limit_file).read_text().strip()
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 2**60:
+            found = min(found, max(int(limit) - usage, 0))
+        break
+    return found
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` as ``"1.5 KiB"``: a byte count in binary units, for messages."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.0f} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------- file modes
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-by-setting, restored at once
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(folder: bool = False) -> int:
+    """The mode an ordinary new file (``0o666``) or folder (``0o777``) gets under the umask.
+
+    Temporary files and folders (``tempfile``) are private (``0o600`` / ``0o700``); output that
+    is staged in them gets this mode before it is moved into place, so results are as readable
+    as any file the user writes (``0o644`` / ``0o755`` under the usual umask ``022``).
+    """
+    return (0o777 if folder else 0o666) & ~_umask()
+
+
+# ---------------------------------------------------------------------------- output location
+def check_output_location(
+    out: str | os.PathLike[str], *, folder: bool, option: str = "--out"
+) -> Path:
+    """Check, before any work, that ``out`` can be written; create nothing.
+
+    ``out`` must be a folder (``folder=True``) or a file that may be replaced. Every existing
+    part of its path above it must be a folder, and the nearest existing one writable, so that
+    a long job does not fail at the end on an impossible output location.
+
+    Raises :class:`~tsexplain.errors.TsExplainError` naming the part of the path at fault.
+    """
+    out = Path(out)
+    if not folder and out.name in ("", ".", ".."):
+        raise TsExplainError(f"{option} {out}: names a folder, not a file; give a file name")
+    if out.exists() or out.is_symlink():
+        if folder and not out.is_dir():
+            raise TsExplainError(
+                f"{option} {out}: exists and is not a folder; choose another {option}"
+            )
+        if not folder and out.is_dir():
+            raise TsExplainError(f"{option} {out}: is a folder; give a file name")
+        if not os.access(out if out.is_dir() else out.parent, os.W_OK | os.X_OK):
+            raise TsExplainError(f"{option} {out}: permission denied; choose another {option}")
+        return out
+    parent = out.parent
+    for up in (parent, *parent.parents):
+        if up.exists():
+            if not up.is_dir():
+                raise TsExplainError(
+                    f"{option} {out}: {up} is a file, not a folder; choose another {option}"
+                )
+            if not os.access(up, os.W_OK | os.X_OK):
+                raise TsExplainError(
+                    f"{option} {out}: cannot create it in {up} (permission denied); "
+                    f"choose another {option}"
+                )
+            return out
+        if up.is_symlink():  # a link to nowhere
+            raise TsExplainError(f"{option} {out}: {up} is a broken link; choose another {option}")
+    return out  # pragma: no cover - the root always exists
+
+
+@contextmanager
+def _parents_made(folder: Path) -> Iterator[None]:
+    """Create ``folder`` (and missing parents) for the duration; on failure remove again those
+    of them that were created here and are still empty."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for p in missing:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
+def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a hidden temporary path beside ``path``; on success it becomes ``path``.
+
+    The file gets the mode the umask gives a new file; a failure (or Ctrl-C) inside the block
+    removes the temporary file and any parent folders created for it, and leaves an existing
+    ``path`` untouched.
+    """
+    path = Path(path)
+    with _parents_made(path.parent):
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = Path(name)
+        try:
+            os.close(fd)
+            yield tmp
+            os.chmod(tmp, new_file_mode())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def staged_output(out: str | os.PathLike[str]) -> Iterator[Path]:
     """Write a job's files into a hidden folder beside ``out`` and move them in only on success.
 
-    A job that fails (bad input, a crash, Ctrl-C) leaves ``out`` exactly as it was.
+    A job that fails (bad input, a crash, Ctrl-C) leaves ``out`` exactly as it was, and removes
+    the parent folders it created. Files keep the modes they were written with; the staging
+    folder's own private mode is not passed on.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not out.is_dir():
-        from tsexplain.errors import TsExplainError
-
-        raise TsExplainError(f"{out} exists and is not a folder; choose another --out")
-    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    try:
-        yield stage
-        out.mkdir(exist_ok=True)
-        for item in sorted(stage.iterdir()):
-            dest = out / item.name
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            os.replace(item, dest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    check_output_location(out, folder=True)
+    with _parents_made(out.parent):
+        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+        try:
+            yield stage
+            if not out.exists():
+                os.chmod(stage, new_file_mode(folder=True))
+                os.replace(stage, out)
+                return
+            for item in sorted(stage.iterdir()):
+                dest = out / item.name
+                if dest.is_dir() and not dest.is_symlink():
+                    shutil.rmtree(dest)
+                os.replace(item, dest)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)

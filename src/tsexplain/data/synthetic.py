@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsexplain._runtime import available_memory, format_bytes
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.padding import pad_series
 from tsexplain.errors import TsExplainError, check_padding
@@ -35,6 +36,24 @@ def _waveform(rng: np.random.Generator, length: int) -> np.ndarray:
         out += amp * shape
     out += rng.uniform(-0.2, 0.2) * t / max(length - 1, 1)  # slow drift
     return out
+
+
+# Peak bytes per value while generating: the float64 series and bool mask per case, the padded
+# float32 X and mask copies, the final bool mask; plus the per-case array objects.
+_BYTES_PER_VALUE = 8 + 1 + 4 + 4 + 1
+_BYTES_PER_CASE = 400
+
+
+def _check_memory(n_cases: int, n_channels: int, max_length: int) -> None:
+    """Refuse, before allocating anything, a data set that would not fit in memory."""
+    per_case = n_channels * max_length * _BYTES_PER_VALUE + _BYTES_PER_CASE
+    free = available_memory()
+    if free is not None and n_cases * per_case > free:
+        raise TsExplainError(
+            f"n_cases={n_cases} would need about {format_bytes(n_cases * per_case)} of memory "
+            f"to generate, more than the {format_bytes(free)} available; at most "
+            f"{free // per_case} cases fit"
+        )
 
 
 def make_sensor_failure(
@@ -104,6 +123,7 @@ def make_sensor_failure(
         raise TsExplainError(f"failure_fraction must lie in [0, 1], got {failure_fraction}")
     if not 1 <= failure_channels <= n_channels:
         raise TsExplainError(f"failure_channels must lie in [1, {n_channels}]")
+    _check_memory(n_cases, n_channels, max_length)
 
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length + 1, size=n_cases)

@@ -1,4 +1,5 @@
-"""Checkpoints: safetensors weights + a JSON config; loading never unpickles anything."""
+"""Checkpoints: safetensors weights + a JSON config; loading never unpickles anything, and
+checks every field of the config before it builds the model."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import json
 import os
 import shutil
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from tsexplain._runtime import new_file_mode
 from tsexplain.errors import TsExplainError
 from tsexplain.models.base import SeriesClassifier
 from tsexplain.models.registry import build
@@ -20,6 +23,17 @@ __all__ = ["load_model", "save_model"]
 
 FORMAT = "tsexplain.checkpoint/1"
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+_RESAVE = (
+    "the file was edited or damaged; save the model again (tsexplain train or tsexplain.save_model)"
+)
+
+
+def _package_version() -> str:
+    """The installed tsexplain version, recorded in every checkpoint."""
+    try:
+        return version("tsexplain")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _write_dir_atomically(path: Path, files: dict[str, Any]) -> None:
@@ -27,8 +41,10 @@ def _write_dir_atomically(path: Path, files: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
+        os.chmod(stage, new_file_mode(folder=True))  # not mkdtemp's private 0o700
         for name, write in files.items():
             write(stage / name)
+            os.chmod(stage / name, new_file_mode())  # safetensors writes 0o600
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
@@ -50,11 +66,9 @@ def save_model(model: SeriesClassifier, path: str | os.PathLike[str]) -> Path:
     if not isinstance(model, SeriesClassifier):
         raise TsExplainError("save_model saves tsexplain models (tsexplain.models.build)")
     path = Path(path)
-    from tsexplain import __version__
-
     config = {
         "format": FORMAT,
-        "tsexplain_version": __version__,
+        "tsexplain_version": _package_version(),
         "model": model.config,
         "meta": model.meta,
     }
@@ -69,29 +83,108 @@ def save_model(model: SeriesClassifier, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _kind(value: Any) -> str:
+    """What a JSON value is, for messages: ``"text 'abc'"``, ``"a list"``, ``"3.5"``."""
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    if isinstance(value, (list, dict)):
+        return f"a {'list' if isinstance(value, list) else 'JSON object'}"
+    return json.dumps(value)
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _strings(value: Any, count: int) -> bool:
+    return (
+        isinstance(value, list) and len(value) == count and all(isinstance(v, str) for v in value)
+    )
+
+
+def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[str, Any]]:
+    """``(name, n_channels, n_classes, hyperparameters, meta)`` of a checkpoint's config, each
+    field checked for its type; raises :class:`TsExplainError` naming the first bad field."""
+
+    def bad(field: str, expected: str, got: Any) -> TsExplainError:
+        return TsExplainError(
+            f"{cfg_path}: {field} must be {expected}, got {_kind(got)}; {_RESAVE}"
+        )
+
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TsExplainError(
+            f"{cfg_path}: unreadable model config ({type(exc).__name__}: {exc}); {_RESAVE}"
+        ) from None
+    if not isinstance(config, dict):
+        raise bad("the config", "a JSON object", config)
+    fmt = config.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise TsExplainError(
+            f"{cfg_path}: format {fmt!r} is not {FORMAT!r}, the checkpoint format this version "
+            "of tsexplain reads"
+        )
+    spec = config.get("model")
+    if not isinstance(spec, dict):
+        raise bad('"model"', "a JSON object with name, n_channels and n_classes", spec)
+    spec = dict(spec)
+    missing = [k for k in ("name", "n_channels", "n_classes") if k not in spec]
+    if missing:
+        raise TsExplainError(f'{cfg_path}: "model" lacks {", ".join(missing)}; {_RESAVE}')
+    name, n_channels, n_classes = spec.pop("name"), spec.pop("n_channels"), spec.pop("n_classes")
+    if not isinstance(name, str):
+        raise bad("model.name", "a model name (text)", name)
+    if not _whole(n_channels, 1):
+        raise bad("model.n_channels", "a whole number >= 1", n_channels)
+    if not _whole(n_classes, 2):
+        raise bad("model.n_classes", "a whole number >= 2", n_classes)
+    meta = config.get("meta", {})
+    if not isinstance(meta, dict):
+        raise bad('"meta"', "a JSON object", meta)
+    checks: dict[str, tuple[str, Any]] = {
+        "classes": (
+            f"a list of {n_classes} class names (text), one per output",
+            lambda v: _strings(v, n_classes),
+        ),
+        "channel_names": (
+            f"a list of {n_channels} channel names (text)",
+            lambda v: _strings(v, n_channels),
+        ),
+        "padding": ("'left' or 'right'", lambda v: v in ("left", "right")),
+        "n_timepoints": ("a whole number >= 1", lambda v: _whole(v, 1)),
+        "znormalise": ("true or false", lambda v: isinstance(v, bool)),
+    }
+    for key, (expected, ok) in checks.items():
+        if key in meta and not ok(meta[key]):
+            raise bad(f"meta.{key}", expected, meta[key])
+    return name, n_channels, n_classes, spec, dict(meta)
+
+
 def load_model(path: str | os.PathLike[str], device: str | None = None) -> SeriesClassifier:
     """Rebuild a model saved by :func:`save_model`, in evaluation mode.
 
+    Every field of ``config.json`` is checked before the model is built: the architecture's
+    name, channel and class counts, its hyperparameters (by the model's own checks), and what
+    the model was trained on (``meta``: as many class names as the weights have outputs, as
+    many channel names as inputs, the padding side, the length, the z-normalisation flag).
+
     Raises :class:`~tsexplain.errors.TsExplainError` when the directory is missing, the config
-    is unreadable, or the weights do not match the architecture the config describes.
+    is unreadable or has a field of the wrong type or size, or the weights do not match the
+    architecture the config describes.
     """
     path = Path(path)
     cfg_path, w_path = path / CONFIG, path / WEIGHTS
-    if not path.is_dir() or not cfg_path.exists() or not w_path.exists():
+    if not path.is_dir() or not cfg_path.is_file() or not w_path.is_file():
         raise TsExplainError(
             f"{path}: not a tsexplain model directory (expected {CONFIG} and {WEIGHTS}); "
             "save one with tsexplain train or tsexplain.save_model"
         )
+    name, n_channels, n_classes, spec, meta = _read_config(cfg_path)
     try:
-        config = json.loads(cfg_path.read_text())
-        spec = dict(config["model"])
-        name = spec.pop("name")
-        n_channels, n_classes = spec.pop("n_channels"), spec.pop("n_classes")
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise TsExplainError(
-            f"{cfg_path}: unreadable model config ({type(exc).__name__}: {exc})"
-        ) from None
-    model = build(name, n_channels, n_classes, **spec)
+        model = build(name, n_channels, n_classes, **spec)
+    except TsExplainError as exc:
+        raise TsExplainError(f"{cfg_path}: {exc}") from None
     try:
         state = load_file(str(w_path))
     except (SafetensorError, OSError) as exc:
@@ -105,7 +198,7 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Serie
             f"{path}: the weights do not match the {name!r} architecture in {CONFIG} ({detail}); "
             "the checkpoint is damaged or its files come from different models"
         ) from None
-    model.meta = dict(config.get("meta", {}))
+    model.meta = meta
     if device is not None:
         model.to(device)
     return model.eval()

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import encode_labels
 from tsexplain.data.padding import real_mask
 from tsexplain.data.preprocess import znormalise
+from tsexplain.data.readers._registry import encode_labels
 from tsexplain.errors import TsExplainError, check_choice
 
 __all__ = [

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import register_reader
 from tsexplain.data.readers._common import assemble, parse_values, read_text, truncation_hint
+from tsexplain.data.readers._registry import register_reader
 from tsexplain.errors import TsExplainError
 
 __all__ = ["read_arff"]

@@ -15,19 +15,28 @@ from typing import Any
 
 import numpy as np
 
+from tsexplain._npz import check_npy_size, read_npy_header
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import register_reader
 from tsexplain.data.readers._common import assemble
+from tsexplain.data.readers._registry import register_reader
 from tsexplain.errors import TsExplainError, check_choice
 
 __all__ = ["read_npy"]
 
 
 def _load_array(path: Path, what: str) -> np.ndarray:
+    """The array in ``path``, its declared size checked against the file and the free memory
+    before anything is allocated."""
     try:
+        with open(path, "rb") as fh:
+            shape, dtype = read_npy_header(fh)
+            data_bytes = os.fstat(fh.fileno()).st_size - fh.tell()
+        check_npy_size(shape, dtype, data_bytes, f"{path} ({what})")
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise TsExplainError(f"{path}: no such file ({what})") from None
+    except TsExplainError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise TsExplainError(

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import register_reader
 from tsexplain.data.readers._common import MISSING_TOKENS, optional_import
+from tsexplain.data.readers._registry import register_reader
 from tsexplain.data.readers.frame import LABEL_NAMES, from_frame
 from tsexplain.data.readers.long import CHANNEL_NAMES, ID_NAMES, TIME_NAMES, VALUE_NAMES
 from tsexplain.errors import TsExplainError

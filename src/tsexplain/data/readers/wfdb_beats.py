@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.io import register_reader
 from tsexplain.data.readers._common import assemble, optional_import
+from tsexplain.data.readers._registry import register_reader
 from tsexplain.errors import TsExplainError
 
 __all__ = ["AAMI_CLASSES", "AAMI_GROUPS", "BEAT_SYMBOLS", "read_wfdb_beats"]
