@@ -1,15 +1,23 @@
 """The ``tsexplain`` command: thin commands that parse, call the library and print.
 
-Every error a user can cause ends in one line on stderr and exit code 2, with no traceback and
-no half-written output.
+Every error a user can cause -- a bad option, a bad file, a bad setting, an output location
+that cannot be written -- ends in exactly one ``error: ...`` line on stderr (control characters
+escaped) and exit code 2, with no traceback and no half-written output. Output locations are
+checked before any work starts.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import numpy as np
@@ -18,47 +26,320 @@ from tsexplain.errors import TsExplainError
 
 EXIT_USAGE = 2
 
+log = logging.getLogger("tsexplain")
+
+
+# ---------------------------------------------------------------------------- errors
+_ESCAPED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def escape_control(text: str) -> str:
+    r"""``text`` with control, format and line-separator characters written as escapes, so a
+    message stays on one line: ``"a\nb"`` becomes ``"a\\nb"``.
+
+    >>> escape_control("data\nfile\x1b[31m.csv")
+    'data\\nfile\\x1b[31m.csv'
+    """
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in _ESCAPED_CATEGORIES
+        else ch
+        for ch in text
+    )
+
+
+def _echo_error(message: str) -> None:
+    click.echo(f"error: {escape_control(message)}", err=True)
+
 
 class _UserError(click.ClickException):
     exit_code = EXIT_USAGE
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        _echo_error(self.format_message())
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    """Click's own error (bad option value, unknown option or command, missing option) as one
+    line naming the command and where its help is."""
+    message = exc.format_message().strip()
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None or isinstance(exc, _UserError):
+        return message
+    message = message.rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():  # "Missing option" -> "missing option"
+        message = message[0].lower() + message[1:]
+    return f"{ctx.command_path}: {message}; see {ctx.command_path} --help"
+
+
+# OS errors a user causes through the environment (paths, permissions, a full disk).
+_USER_ERRNOS = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or folder",
+    errno.EISDIR: "is a folder",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.EEXIST: "already exists",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.ELOOP: "too many levels of symbolic links",
+}
 
 
 class _Group(click.Group):
-    """Turns the library's input errors into one-line messages with exit code 2."""
+    """Turns click's usage errors and the library's input errors into one-line messages with
+    exit code 2, and sets up logging for the duration of a command."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort:
+            _fail("interrupted; no output was written")
+        except click.ClickException as exc:
+            _fail(_usage_message(exc))
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
+        with _logging(ctx.params.get("verbose", 0)):
+            try:
+                return super().invoke(ctx)
+            except TsExplainError as exc:
+                raise _UserError(str(exc)) from None
+            except OSError as exc:
+                if exc.errno not in _USER_ERRNOS:
+                    raise
+                where = exc.filename if exc.filename is not None else "output"
+                raise _UserError(f"{where}: {_USER_ERRNOS[exc.errno]}") from None
+            except MemoryError:
+                raise _UserError(
+                    "not enough memory for this job; use fewer cases (--cases) or a machine "
+                    "with more memory"
+                ) from None
+            except KeyboardInterrupt:
+                raise _UserError("interrupted; no output was written") from None
+
+
+def _fail(message: str) -> NoReturn:
+    _echo_error(message)
+    sys.exit(EXIT_USAGE)
+
+
+class _ProgressSafeHandler(logging.StreamHandler):
+    """Writes log lines through tqdm, so that a progress bar on the same stream is cleared
+    and redrawn instead of being broken by them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
         try:
-            return super().invoke(ctx)
-        except TsExplainError as exc:
-            raise _UserError(str(exc)) from None
-        except FileNotFoundError as exc:
-            raise _UserError(f"{exc.filename}: no such file") from None
-        except PermissionError as exc:
-            raise _UserError(f"{exc.filename}: permission denied") from None
-        except KeyboardInterrupt:
-            raise _UserError("interrupted; no output was written") from None
+            tqdm.write(self.format(record), file=self.stream)
+            self.flush()
+        except Exception:
+            self.handleError(record)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tsexplain")
-@click.option("-v", "--verbose", count=True, help="Log progress (-vv for debug).")
-def cli(verbose: int) -> None:
-    """Train time-series classifiers and explain their decisions."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from tsexplain._runtime import tune_allocator
+@contextmanager
+def _logging(verbose: int) -> Iterator[None]:
+    """Log the library's messages to stderr (WARNING; ``-v`` INFO, ``-vv`` DEBUG) while a
+    command runs; the logger's previous level and handlers are restored after."""
+    handler = _ProgressSafeHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    previous = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING - 10 * min(int(verbose or 0), 2))
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
 
-    tune_allocator()
+
+# ---------------------------------------------------------------------------- shared parsing
+_PY_LITERALS = {"True": True, "False": False, "None": None}
 
 
+def parse_value(text: str) -> Any:
+    """A setting's value from the command line: JSON (numbers, lists, objects, quoted text,
+    true/false/null), Python's ``True``/``False``/``None``, and any other word as text.
+
+    >>> parse_value("64"), parse_value("[1, 2]"), parse_value("False"), parse_value("zeros")
+    (64, [1, 2], False, 'zeros')
+    """
+    text = text.strip()
+    if text in _PY_LITERALS:
+        return _PY_LITERALS[text]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_setting(item: str, option: str) -> tuple[str, Any]:
+    """``"n_steps=64"`` as ``("n_steps", 64)``; the value read by :func:`parse_value`."""
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise TsExplainError(f"{option} expects KEY=VALUE, got {item!r}")
+    return key, parse_value(value)
+
+
+def _settings(items: list[str], option: str, into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``KEY=VALUE`` items as a dict; a key given twice is an error."""
+    out = {} if into is None else into
+    for item in items:
+        key, value = parse_setting(item, option)
+        if key in out:
+            raise TsExplainError(f"{option}: {key} is set twice; give it once")
+        out[key] = value
+    return out
+
+
+_CASE_BOUND = re.compile(r"\d*", re.ASCII)
+
+
+def parse_cases(spec: str, n_cases: int) -> np.ndarray:
+    """Case indices from ``--cases``: ranges ``0:100``, ``10:``, ``:50`` and single cases
+    ``3``, comma-separated (``0:10,20``), in the order given.
+
+    Raises :class:`TsExplainError` for a malformed part, a case outside ``[0, n_cases)``, an
+    empty range or a case chosen twice.
+
+    >>> parse_cases("0:3,7", 10).tolist()
+    [0, 1, 2, 7]
+    """
+    how = "use case numbers from 0 and ranges such as 0:100, 10:, 3,5,9 or 0:10,20"
+    out: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        lo, colon, hi = part.partition(":")
+        lo, hi = lo.strip(), hi.strip()
+        if (
+            not part
+            or not _CASE_BOUND.fullmatch(lo)
+            or not _CASE_BOUND.fullmatch(hi)
+            or (not colon and not lo)
+        ):
+            raise TsExplainError(f"--cases {spec!r}: {part!r} is not a case or a range; {how}")
+        last = f"the data has {n_cases} cases, 0 to {n_cases - 1}"
+        if not colon:
+            if int(lo) >= n_cases:
+                raise TsExplainError(f"--cases {spec!r}: case {int(lo)} is out of range; {last}")
+            out.append(int(lo))
+            continue
+        start, stop = int(lo or 0), int(hi) if hi else n_cases
+        if stop > n_cases or start >= n_cases:
+            raise TsExplainError(f"--cases {spec!r}: range {part} is out of range; {last}")
+        if start >= stop:
+            raise TsExplainError(f"--cases {spec!r}: range {part} selects no case")
+        out.extend(range(start, stop))
+    seen: set[int] = set()
+    for i in out:
+        if i in seen:
+            raise TsExplainError(f"--cases {spec!r}: case {i} is chosen twice")
+        seen.add(i)
+    return np.asarray(out, dtype=np.int64)
+
+
+# inline settings start at the first ':' followed by KEY=, and are split at ',' before KEY=
+_SETTINGS_START = re.compile(r":(?=\s*[A-Za-z_]\w*\s*=)")
+_SETTINGS_SPLIT = re.compile(r",(?=\s*[A-Za-z_]\w*\s*=)")
+# keywords of tx.explain itself, which a method setting must not shadow
+_EXPLAIN_KEYWORDS = {
+    "target": "--target",
+    "progress": "--progress",
+    "batch_size": None,
+    "lengths": None,
+    "padding": None,
+}
+
+
+def method_settings(methods: tuple[str, ...], params: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The chosen methods in order, each with its settings, from ``--method`` and ``--param``.
+
+    A ``--method`` value is ``NAME:KEY=VALUE,KEY=VALUE`` (one method with inline settings) or
+    ``NAME[,NAME...]`` (methods without settings). ``--param KEY=VALUE`` sets a setting of the
+    only chosen method, ``--param METHOD.KEY=VALUE`` one of a named method.
+
+    >>> method_settings(("occlusion:window=15,fill=mean",), ("stride=5",))
+    {'occlusion': {'window': 15, 'fill': 'mean', 'stride': 5}}
+    >>> method_settings(("saliency,integrated_gradients",), ("integrated_gradients.n_steps=8",))
+    {'saliency': {}, 'integrated_gradients': {'n_steps': 8}}
+    """
+    chosen: dict[str, dict[str, Any]] = {}
+    for text in methods:
+        start = _SETTINGS_START.search(text)
+        entries: list[tuple[str, list[str]]]
+        if start is None:
+            entries = [(n.strip(), []) for n in text.split(",") if n.strip()]
+        else:
+            inline = _SETTINGS_SPLIT.split(text[start.end() :])
+            entries = [(text[: start.start()].strip(), inline)]
+            if "," in entries[0][0]:
+                raise TsExplainError(
+                    f"--method {text!r}: a method with settings stands alone; repeat --method "
+                    "for the others"
+                )
+        for name, inline in entries:
+            if name in chosen:
+                raise TsExplainError(f"--method {name} is chosen twice; give it once")
+            chosen[name] = _settings(inline, f"--method {name}")
+    if not chosen:
+        raise TsExplainError("--method names no method; see tsexplain methods")
+    for item in params:
+        key, value = parse_setting(item, "--param")
+        method, dot, setting = key.rpartition(".")
+        if not dot:
+            if len(chosen) > 1:
+                raise TsExplainError(
+                    f"--param {key}: several methods are chosen ({', '.join(chosen)}); name the "
+                    f"method, e.g. --param METHOD.{key}=VALUE"
+                )
+            method = next(iter(chosen))
+        elif method not in chosen:
+            raise TsExplainError(
+                f"--param {key}: {method!r} is not a chosen method (chosen: {', '.join(chosen)})"
+            )
+        if setting in chosen[method]:
+            raise TsExplainError(f"--param {key}: {setting} of {method} is set twice; give it once")
+        chosen[method][setting] = value
+    for name, settings in chosen.items():
+        for key in settings.keys() & _EXPLAIN_KEYWORDS.keys():
+            instead = _EXPLAIN_KEYWORDS[key]
+            raise TsExplainError(
+                f"{key} is not a setting of {name}"
+                + (f"; use {instead}" if instead else "; it is chosen by tsexplain")
+            )
+    return chosen
+
+
+# ---------------------------------------------------------------------------- shared options
 _device_option = click.option(
     "--device",
     default="auto",
     show_default=True,
     help="'auto' (a GPU when present), 'cpu', 'cuda', 'cuda:1', 'mps'.",
+)
+_progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar (rate, time left) on stderr; default: only when stderr is a terminal.",
+)
+_cases_option = click.option(
+    "--cases",
+    metavar="SPEC",
+    default=None,
+    help="Use only these cases: ranges and case numbers from 0, e.g. 0:100, 10:, 3,5,9 or 0:10,20.",
 )
 
 
@@ -73,6 +354,74 @@ def _print_report(report: dict[str, Any]) -> None:
     click.echo(" " * width + "".join(f"{c:>{col}}" for c in classes))
     for name, row in zip(classes, report["confusion_matrix"], strict=True):
         click.echo(f"{name:<{width}}" + "".join(f"{v:>{col}d}" for v in row))
+
+
+def _device(name: str) -> Any:
+    """The torch device for ``--device`` ('auto': the first GPU when one is present)."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise TsExplainError(
+            f"--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}"
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise TsExplainError(f"--device {name}: no Apple GPU (MPS) is available here")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TsExplainError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise TsExplainError(
+            f"--device {name}: only {torch.cuda.device_count()} GPU(s) are available"
+        )
+    return device
+
+
+def _model_dir(path: Path) -> Path:
+    """Accept the model folder itself or an output folder that holds ``model/``."""
+    return path / "model" if (path / "model" / "config.json").exists() else path
+
+
+def _read_for(model: Any, path: Path, cases: str | None) -> tuple[Any, np.ndarray]:
+    """The data file read as the model was trained (:func:`tsexplain.prepare_for`), cut to
+    ``--cases``; also the chosen case numbers of the file."""
+    import tsexplain as tx
+
+    ds = tx.data.load(path)
+    try:
+        ds = tx.prepare_for(model, ds)
+    except TsExplainError as exc:
+        raise TsExplainError(f"{path}: {exc}") from None
+    if cases is None:
+        return ds, np.arange(ds.n_cases)
+    index = parse_cases(cases, ds.n_cases)
+    return ds.subset(index), index
+
+
+def _target(value: str) -> Any:
+    if value in ("predicted", "true"):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise TsExplainError(
+            f"--target must be 'predicted', 'true' or a class index, got {value!r}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------- commands
+@click.group("tsexplain", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tsexplain")
+@click.option("-v", "--verbose", count=True, help="Log progress (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Train time-series classifiers and explain their decisions."""
+    from tsexplain._runtime import tune_allocator
+
+    tune_allocator()
 
 
 @cli.command()
@@ -98,17 +447,19 @@ def _print_report(report: dict[str, Any]) -> None:
     help="Series to generate.",
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
-def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
+@_progress_option
+def demo(out: Path, seed: int, n_cases: int, epochs: int, progress: bool | None) -> None:
     """The end-to-end sensor-failure study on built-in synthetic data."""
-    from tsexplain._runtime import staged_output
+    from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.demo import DemoConfig, run_demo
 
+    check_output_location(out, folder=True)
     cfg = DemoConfig(seed=seed, n_cases=n_cases, epochs=epochs)
     click.echo(
         f"sensor-failure demo: {cfg.n_cases} series, model {cfg.model}, {cfg.epochs} epochs, seed {seed}"
     )
     with staged_output(out) as stage:
-        summary = run_demo(stage, cfg)
+        summary = run_demo(stage, cfg, progress=progress)
     click.echo("validation:")
     _print_report(summary["validation"])
     g = summary["gradcam"]
@@ -125,6 +476,22 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
     click.echo(
         f"wrote {out}/ (model, metrics.json, figures/) in {summary['seconds']['total']:.1f} s"
     )
+
+
+_RESERVED_MODEL_PARAMS = ("name", "n_channels", "n_classes", "seed")
+
+
+def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
+    """``train --param`` items as model hyperparameters (values by :func:`parse_value`); the
+    names the data, ``--model`` and ``--seed`` set are refused."""
+    hyper = _settings(list(params), "--param")
+    for key in hyper:
+        if key in _RESERVED_MODEL_PARAMS:
+            raise TsExplainError(
+                f"--param {key} is not a model hyperparameter: the data sets channels "
+                "and classes, --model the architecture, --seed the seed"
+            )
+    return hyper
 
 
 @cli.command()
@@ -206,6 +573,7 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int) -> None:
 )
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True)
+@_progress_option
 def train(
     data_path: Path,
     model_name: str,
@@ -225,6 +593,7 @@ def train(
     precision: str,
     device: str,
     seed: int,
+    progress: bool | None,
 ) -> None:
     """Train a classifier on a data file and save it."""
     import matplotlib
@@ -233,13 +602,13 @@ def train(
     import matplotlib.pyplot as plt
 
     import tsexplain as tx
-    from tsexplain._runtime import staged_output
+    from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.plot import plot_training_curves
 
+    check_output_location(out, folder=True)
     if sampling == "balanced" and class_weight != "none":
         raise TsExplainError(
-            "--sampling balanced and --class-weight balanced both correct for imbalance; "
-            "choose one"
+            "--sampling balanced and --class-weight balanced both correct for imbalance; choose one"
         )
     hyper = _hyperparameters(params)
     torch_device = _device(device)
@@ -274,6 +643,7 @@ def train(
         patience=patience,
         precision=precision,
         seed=seed,
+        progress=progress,
     )
     if znormalise:
         model.meta["znormalise"] = True
@@ -290,88 +660,6 @@ def train(
     click.echo(f"best epoch {result.best_epoch}; wrote {out}/model ({result.seconds:.1f} s)")
 
 
-_PY_LITERALS = {"True": True, "False": False, "None": None}
-
-
-def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
-    """``("filters=[64,64]", "dropout=0.2")`` as a dict; values are JSON (``True``/``False``/
-    ``None`` also spelled as in Python; other bare words are strings)."""
-    hyper: dict[str, Any] = {}
-    for item in params:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise TsExplainError(f"--param expects KEY=VALUE, got {item!r}")
-        key = key.strip()
-        if key in ("name", "n_channels", "n_classes", "seed"):
-            raise TsExplainError(
-                f"--param {key} is not a model hyperparameter: the data sets channels "
-                "and classes, --model the architecture, --seed the seed"
-            )
-        try:
-            hyper[key] = _PY_LITERALS[value] if value in _PY_LITERALS else json.loads(value)
-        except json.JSONDecodeError:
-            hyper[key] = value
-    return hyper
-
-
-def _device(name: str) -> Any:
-    """The torch device for ``--device`` ('auto': the first GPU when one is present)."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        device = None
-    if device is None or device.type not in ("cpu", "cuda", "mps"):
-        raise TsExplainError(
-            f"--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}"
-        )
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise TsExplainError(f"--device {name}: no Apple GPU (MPS) is available here")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise TsExplainError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise TsExplainError(
-            f"--device {name}: only {torch.cuda.device_count()} GPU(s) are available"
-        )
-    return device
-
-
-def _load_for(model: Any, path: Path) -> Any:
-    """Read ``path`` labelled in the model's class order and prepared as the model was
-    trained (z-normalised when it was)."""
-    import tsexplain as tx
-
-    ds = tx.data.load(path)
-    names = model.meta.get("classes")
-    if names:
-        try:
-            ds = ds.with_classes(names)
-        except TsExplainError as exc:
-            raise TsExplainError(f"{path}: {exc} (the model was trained on {names})") from None
-    if model.meta.get("znormalise"):
-        ds = tx.data.znormalise(ds)
-    return ds
-
-
-def _model_dir(path: Path) -> Path:
-    """Accept the model folder itself or an output folder that holds ``model/``."""
-    return path / "model" if (path / "model" / "config.json").exists() else path
-
-
-def _target(value: str) -> Any:
-    if value in ("predicted", "true"):
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise TsExplainError(
-            f"--target must be 'predicted', 'true' or a class index, got {value!r}"
-        ) from None
-
-
 @cli.command("explain")
 @click.option(
     "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
@@ -385,11 +673,22 @@ def _target(value: str) -> Any:
     multiple=True,
     default=("gradcam",),
     show_default=True,
-    help="Method name; repeat for several.",
+    metavar="NAME[:KEY=VALUE,...]",
+    help="Method, with inline settings (occlusion:window=15,stride=5); repeat or "
+    "comma-separate names for several.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="[METHOD.]KEY=VALUE",
+    help="A method setting, VALUE as JSON (--param n_steps=64); with several methods name "
+    "the method (--param occlusion.window=15); repeat.",
 )
 @click.option(
     "--target", default="predicted", show_default=True, help="'predicted', 'true' or a class index."
 )
+@_cases_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -405,14 +704,18 @@ def _target(value: str) -> Any:
     help="Also draw the first N cases.",
 )
 @_device_option
+@_progress_option
 def explain_cmd(
     model_path: Path,
     data_path: Path,
     methods: tuple[str, ...],
+    params: tuple[str, ...],
     target: str,
+    cases: str | None,
     out: Path,
     figures: int,
     device: str,
+    progress: bool | None,
 ) -> None:
     """Explain a saved model's decisions on a data file."""
     import matplotlib
@@ -421,20 +724,30 @@ def explain_cmd(
     import matplotlib.pyplot as plt
 
     import tsexplain as tx
-    from tsexplain._runtime import staged_output
+    from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.plot import plot_attribution
 
-    names = [n for m in methods for n in m.split(",") if n]
+    chosen = method_settings(methods, params)
+    names = list(chosen)
+    single_file = out.suffix == ".npz"
+    if single_file and len(names) > 1:
+        raise TsExplainError(
+            f"--out {out} names one .npz file but {len(names)} methods are chosen; give a folder"
+        )
+    check_output_location(out, folder=not single_file)
     model = tx.load_model(_model_dir(model_path), device=_device(device))
-    ds = _load_for(model, data_path)
-    result = tx.explain(model, ds, method=names, target=_target(target))
-    assert isinstance(result, list)
-    single_file = len(names) == 1 and out.suffix == ".npz"
+    ds, index = _read_for(model, data_path, cases)
+    settings = chosen[names[0]] if len(names) == 1 else {n: s for n, s in chosen.items() if s}
+    result = tx.explain(
+        model, ds, method=names, target=_target(target), progress=progress, **settings
+    )
+    explanations = list(result.values())
     folder = out.parent if single_file else out
     with staged_output(folder) as stage:
-        for ex in result:
+        for ex in explanations:
             ex.save(stage / (out.name if single_file else f"{ex.method}.npz"))
             for i in range(min(figures, ds.n_cases)):
+                case = int(index[i])
                 fig = plot_attribution(
                     ds.X[i],
                     ex.attributions[i],
@@ -442,50 +755,136 @@ def explain_cmd(
                     padding=ds.padding,
                     mask=None if ds.mask is None else ds.mask[i],
                     channel_names=ds.channel_names,
-                    title=f"{ex.method}: case {i}, predicted {ds.classes[int(ex.predicted[i])]}",
+                    title=f"{ex.method}: case {case}, predicted {ds.classes[int(ex.predicted[i])]}",
                 )
-                fig.savefig(stage / f"{ex.method}_case{i}.png", dpi=110)
+                fig.savefig(stage / f"{ex.method}_case{case}.png", dpi=110)
                 plt.close(fig)
-    acc = float((result[0].predicted == ds.y).mean())
+    for ex in explanations:
+        gap = getattr(ex, "diagnostics", {}).get("completeness")
+        if gap:
+            click.echo(
+                f"{ex.method}: completeness gap median {gap['median_relative_gap']:.2%}, "
+                f"max {gap['max_relative_gap']:.2%}"
+            )
+    acc = float((explanations[0].predicted == ds.y).mean())
     click.echo(
         f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}"
     )
 
 
 @cli.command("evaluate")
-@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder.")
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file the explanations belong to.")
-@click.option("--explanations", "ex_path", required=True, type=click.Path(path_type=Path), help="Explanation .npz (from tsexplain explain).")
-@click.option("--metric", "metrics", multiple=True, help="Metric or group name; repeat (default: all that apply).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table as .csv or .json.")
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
+)
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Data file the explanations belong to.",
+)
+@click.option(
+    "--explanations",
+    "ex_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Explanation .npz (from tsexplain explain).",
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Metric or group name; repeat (default: all that apply).",
+)
+@_cases_option
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write the table as .csv or .json."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-def evaluate_cmd(model_path: Path, data_path: Path, ex_path: Path, metrics: tuple[str, ...], out: Path | None, seed: int) -> None:
-    """Score one method's explanations: localization, faithfulness, sanity, robustness, ..."""
-    import tsexplain as tx
-    from tsexplain.evaluate import evaluate
+@_progress_option
+def evaluate_cmd(
+    model_path: Path,
+    data_path: Path,
+    ex_path: Path,
+    metrics: tuple[str, ...],
+    cases: str | None,
+    out: Path | None,
+    seed: int,
+    progress: bool | None,
+) -> None:
+    """Score one method's explanations: localization, faithfulness, sanity, robustness, ...
 
-    model = tx.load_model(_model_dir(model_path))
-    ds = _load_for(model, data_path)
-    ex = tx.Explanation.load(ex_path)
-    names = [n for m in metrics for n in m.split(",") if n] or None
-    table = evaluate(model, ds, ex, metrics=names, seed=seed)
+    With --cases, give the same selection as to `tsexplain explain`.
+    """
+    import tsexplain as tx
+    from tsexplain._runtime import check_output_location, staged_file
+
     if out is not None:
         if out.suffix not in (".csv", ".json"):
             raise TsExplainError(f"--out must end in .csv or .json, got {out.name}")
-        (table.to_csv if out.suffix == ".csv" else table.to_json)(out)
+        check_output_location(out, folder=False)
+    model = tx.load_model(_model_dir(model_path))
+    ds, _ = _read_for(model, data_path, cases)
+    ex = tx.Explanation.load(ex_path)
+    if ex.n_cases != ds.n_cases:
+        selected = f"--cases {cases} selects" if cases else "holds"
+        raise TsExplainError(
+            f"{ex_path} explains {ex.n_cases} cases but {data_path} {selected} {ds.n_cases}; "
+            "evaluate on the cases that were explained (the same --cases as tsexplain explain)"
+        )
+    names = [n for m in metrics for n in m.split(",") if n] or None
+    table = tx.evaluate(model, ds, ex, metrics=names, seed=seed, progress=progress)
+    if out is not None:
+        text = table.to_csv() if out.suffix == ".csv" else table.to_json()
+        with staged_file(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     click.echo(table.summary())
     for key, why in getattr(table, "skipped", {}).items():
         click.echo(f"skipped {key}: {why}")
 
 
 @cli.command("benchmark")
-@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder.")
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file (with a mask for localization).")
-@click.option("--methods", "methods", multiple=True, help="Method names; repeat or comma-separate (default: all).")
-@click.option("--max-cases", type=click.IntRange(min=1), default=None, help="Use the first N cases.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmark"), show_default=True)
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
+)
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Data file (with a mask for localization).",
+)
+@click.option(
+    "--methods",
+    "methods",
+    multiple=True,
+    help="Method names; repeat or comma-separate (default: all).",
+)
+@_cases_option
+@click.option(
+    "--max-cases",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use the first N cases (as --cases :N).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmark"),
+    show_default=True,
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], max_cases: int | None, out: Path, seed: int) -> None:
+@_progress_option
+def benchmark_cmd(
+    model_path: Path,
+    data_path: Path,
+    methods: tuple[str, ...],
+    cases: str | None,
+    max_cases: int | None,
+    out: Path,
+    seed: int,
+    progress: bool | None,
+) -> None:
     """Compare explanation methods on one model and data set, rank them, write table and figures."""
     import matplotlib
 
@@ -493,18 +892,20 @@ def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], m
     import matplotlib.pyplot as plt
 
     import tsexplain as tx
-    from tsexplain._runtime import staged_output
-    from tsexplain.evaluate import benchmark
+    from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.plot import plot_curves, plot_rank_heatmap
 
+    if cases is not None and max_cases is not None:
+        raise TsExplainError("give --cases or --max-cases, not both")
+    check_output_location(out, folder=True)
     model = tx.load_model(_model_dir(model_path))
-    ds = _load_for(model, data_path)
+    ds, _ = _read_for(model, data_path, cases)
     if max_cases is not None and max_cases < ds.n_cases:
         ds = ds.subset(np.arange(max_cases))
     names = [n for m in methods for n in m.split(",") if n] or None
-    result = benchmark(model, ds, names, seed=seed)
+    result = tx.benchmark(model, ds, names, seed=seed, progress=progress)
     with staged_output(out) as stage:
-        result.table.to_csv(stage / "metrics.csv")
+        (stage / "metrics.csv").write_text(result.table.to_csv(), encoding="utf-8")
         (stage / "ranking.json").write_text(json.dumps(result.as_dict(), indent=2))
         for name, fig in (
             ("rank_heatmap.png", plot_rank_heatmap(result)),
@@ -518,14 +919,18 @@ def benchmark_cmd(model_path: Path, data_path: Path, methods: tuple[str, ...], m
 
 
 @cli.command()
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .npz.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .npz."
+)
 @click.option("--n-cases", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--padding", type=click.Choice(["left", "right"]), default="left", show_default=True)
 def generate(out: Path, n_cases: int, seed: int, padding: str) -> None:
     """Write a synthetic sensor-failure data set (with its ground-truth mask) to an .npz."""
     import tsexplain as tx
+    from tsexplain._runtime import check_output_location
 
+    check_output_location(out if out.suffix == ".npz" else out.with_suffix(".npz"), folder=False)
     ds = tx.data.make_sensor_failure(n_cases, padding=padding, seed=seed)
     path = ds.save(out)
     click.echo(f"wrote {path}: {ds}")
