@@ -30,6 +30,7 @@ class Env:
     huge_npy: Path
     huge_npz: Path
     a_file: Path
+    two_channels: Path
 
 
 def _lying_header(shape: tuple[int, ...]) -> bytes:
@@ -61,7 +62,8 @@ def env(tmp_path_factory) -> Env:
         zf.writestr("y.npy", y.getvalue())
     a_file = root / "a_file"
     a_file.write_text("not a folder")
-    return Env(root, data, root / "model", ex, huge_npy, huge_npz, a_file)
+    two = tx.data.Dataset(ds.X[:, :2], ds.y, classes=ds.classes).save(root / "two.npz")
+    return Env(root, data, root / "model", ex, huge_npy, huge_npz, a_file, two)
 
 
 def _config_model(env: Env, name: str, edit: Callable[[dict], None]) -> Path:
@@ -102,6 +104,9 @@ CASES: list[tuple[str, Callable[[Env, Path], list[str]], tuple[str, ...]]] = [
     ("out-is-file-demo", lambda e, o: ["demo", "--out", str(e.a_file)], ("a_file",)),
     ("out-is-folder-generate", lambda e, o: ["generate", "--out", str(e.root)], ("--out",)),
     ("group-option", lambda e, o: ["--bogus"], ("--bogus",)),
+    ("lr-negative", lambda e, o: ["train", "--data", str(e.data), "--out", str(o), "--lr", "-1"], ("--lr",)),
+    ("val-data-channels", lambda e, o: ["train", "--data", str(e.data), "--val-data", str(e.two_channels), "--out", str(o)], ("two.npz", "2 channel(s)", "d.npz has 3")),
+    ("explain-channels", lambda e, o: ["explain", "--model", str(e.model), "--data", str(e.two_channels), "--out", str(o)], ("2 channel(s)", "expects 3")),
     # sizes checked before allocating
     ("huge-npy-header", lambda e, o: ["train", "--data", str(e.huge_npy), "--out", str(o)], ("huge.npy", "not a readable .npy file", "truncated or damaged")),
     ("huge-npz-header", lambda e, o: ["train", "--data", str(e.huge_npz), "--out", str(o)], ("huge.npz", "'X'", "truncated or damaged")),

@@ -528,7 +528,7 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0), default=1e-3, show_default=True)
 @click.option(
     "--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs)."
 )
@@ -615,6 +615,11 @@ def train(
     ds = tx.data.load(data_path)
     if val_data is not None:
         tr, va = ds, tx.data.load(val_data)
+        if va.n_channels != ds.n_channels:
+            raise TsExplainError(
+                f"{val_data}: {va.n_channels} channel(s), but {data_path.name} has "
+                f"{ds.n_channels}; validate on data with the training data's channels"
+            )
         try:
             va = va.with_classes(ds.classes)
         except TsExplainError as exc:
