@@ -106,6 +106,11 @@ def test_realism_is_a_percentile_of_the_members_own_distances(noise):
     d = rms_distances(zp, np.ones((1, T), bool), z, real)[0]
     assert protos.nearest_distance[0] == pytest.approx(d.min(), rel=1e-6)
     assert noise.y[protos.nearest_index[0]] == 1
+    # the five nearest members, nearest first, kept to draw beside the prototype
+    rows = np.flatnonzero(noise.y == 1)
+    np.testing.assert_array_equal(protos.neighbour_index[0], rows[np.argsort(d, kind="stable")[:5]])
+    np.testing.assert_array_equal(protos.neighbours[0], noise.X[protos.neighbour_index[0]])
+    assert protos.neighbour_index[0][0] == protos.nearest_index[0]
     assert protos.percentile[0] == pytest.approx(100 * np.mean(nn_d <= d.min()))
 
 

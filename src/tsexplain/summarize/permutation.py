@@ -58,6 +58,8 @@ class PermutationImportance:
         Baseline minus permuted score per repeat and window (NaN: too few cases in it).
     window_cases : ndarray of shape (n_windows,)
         Cases with real steps in each window (those that were permuted and scored).
+    n_timepoints : int
+        The padded length.
     n_repeats, seed, padding
         How it was measured.
     """
@@ -70,6 +72,7 @@ class PermutationImportance:
     window: int
     window_drop: np.ndarray
     window_cases: np.ndarray
+    n_timepoints: int
     n_repeats: int
     seed: int
     padding: str
@@ -214,6 +217,7 @@ def permutation_importance(
         window=width,
         window_drop=window_drop,
         window_cases=window_cases,
+        n_timepoints=t,
         n_repeats=int(n_repeats),
         seed=int(seed),
         padding=data.padding,

@@ -52,6 +52,8 @@ __all__ = ["OBJECTIVES", "Prototypes", "class_prototypes"]
 
 OBJECTIVES = ("log_odds", "logit")
 INITS = ("mean", "random")
+#: nearest members kept with each prototype (to draw beside it)
+N_NEIGHBOURS = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +87,11 @@ class Prototypes:
         distribution; at most ``max_members`` members, sampled with the seed).
     percentile : ndarray of shape (K,)
         Share (%) of those distances that are at most ``nearest_distance``.
+    neighbours : tuple of ndarray of shape (m, n_channels, n_timepoints)
+        For each prototype, its ``m`` (up to 5) nearest members as the model sees them,
+        nearest first, padded like the data; ``neighbour_index`` their indices into the data,
+        ``neighbour_lengths`` their real lengths.
+    neighbour_index, neighbour_lengths : tuple of ndarray of shape (m,)
     channel_names : tuple of str
     params : dict
         The optimisation settings.
@@ -101,6 +108,9 @@ class Prototypes:
     nearest_distance: np.ndarray
     member_distances: tuple[np.ndarray, ...]
     percentile: np.ndarray
+    neighbours: tuple[np.ndarray, ...]
+    neighbour_index: tuple[np.ndarray, ...]
+    neighbour_lengths: tuple[np.ndarray, ...]
     channel_names: tuple[str, ...]
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -281,24 +291,31 @@ def class_prototypes(
         padding=data.padding,
         probability=probs[rows, targets],
         logit=logits[rows, targets],
-        nearest_index=np.array([r[0] for r in realism], dtype=np.int64),
+        nearest_index=np.array([r[0][0] for r in realism], dtype=np.int64),
         nearest_distance=np.array([r[1] for r in realism]),
         member_distances=tuple(r[2] for r in realism),
         percentile=np.array([r[3] for r in realism]),
+        neighbours=tuple(data.X[r[0]] for r in realism),
+        neighbour_index=tuple(r[0] for r in realism),
+        neighbour_lengths=tuple(data.lengths[r[0]] for r in realism),
         channel_names=data.channel_names,
         params=params,
     )
 
 
-def _realism(z: np.ndarray, steps: np.ndarray, members: _Members) -> tuple[int, float, np.ndarray, float]:
-    """For one standardised prototype ``(C, T)``: the data index of its nearest member, the
-    distance to it, the members' own nearest-neighbour distances and the percentile of the
-    prototype's distance among them (NaN for a class of one)."""
+def _realism(
+    z: np.ndarray, steps: np.ndarray, members: _Members
+) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """For one standardised prototype ``(C, T)``: the data indices of its nearest members
+    (nearest first, at most :data:`N_NEIGHBOURS`), the distance to the nearest, the members'
+    own nearest-neighbour distances and the percentile of the prototype's distance among them
+    (NaN for a class of one)."""
     d = rms_distances(z[None], steps[None], members.z, members.real)[0]
-    j = int(d.argmin())
+    order = np.argsort(d, kind="stable")[:N_NEIGHBOURS]
+    nearest = float(d[order[0]])
     own = nearest_neighbour_distances(members.z, members.real)
-    pct = 100.0 * float(np.mean(own <= d[j])) if np.isfinite(own).any() else float("nan")
-    return int(members.index[j]), float(d[j]), own, pct
+    pct = 100.0 * float(np.mean(own <= nearest)) if np.isfinite(own).any() else float("nan")
+    return members.index[order], nearest, own, pct
 
 
 def _targets(classes: Sequence[int | str] | None, data: Dataset, counts: np.ndarray) -> np.ndarray:
