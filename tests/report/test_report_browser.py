@@ -1,0 +1,132 @@
+"""The report in a real browser (headless Chromium through Playwright): it loads offline
+without errors, its confusion matrix lists each cell's cases, its case view redraws, and
+markup in user names stays text."""
+
+from __future__ import annotations
+
+import re
+
+from report_helpers import EVIL_CHANNEL, EVIL_CLASS, EVIL_NAME, cell_cases
+
+import tsexplain as tx
+
+PLOTTED = """() => document.getElementById('tsx-case-plot').data.map(
+    t => ({y: Array.from(t.y), colour: Array.from(t.marker.color)}))"""
+LISTED = """() => Array.from(document.querySelectorAll('#tsx-cell-list li'), li => li.textContent)"""
+
+
+def _case_number(text: str) -> int:
+    found = re.match(r"case (\d+)", text)
+    assert found is not None, text
+    return int(found.group(1))
+
+
+def test_page_loads_offline_without_errors(report_file, open_page):
+    page = open_page(report_file)
+    assert page.errors == []
+    assert [m for m in page.console if m[0] in ("error", "warning")] == []
+    assert page.requests == [page.url]  # only the file itself: no server, no CDN, no font
+    for section in ("overview", "training", "confusion", "cases", "not-in-report"):
+        assert page.eval(f"() => !!document.getElementById('{section}')"), section
+    # both plots drew their traces
+    assert page.eval("() => document.getElementById('tsx-training-plot').data.length") >= 2
+    assert page.eval("() => document.querySelectorAll('#tsx-case-plot .scatterlayer .trace').length") == 3
+
+
+def test_confusion_cell_lists_exactly_its_cases(report_file, report_data, report_model, open_page):
+    model, _ = report_model
+    page = open_page(report_file)
+    for true in range(report_data.n_classes):
+        for pred in range(report_data.n_classes):
+            page.page.click(f"#confusion button.cell[data-true='{true}'][data-pred='{pred}']")
+            listed = [_case_number(t) for t in page.eval(LISTED)]
+            expected = cell_cases(report_data, model, true, pred)
+            assert sorted(listed) == expected, (true, pred)
+            assert len(listed) == len(set(listed))
+            heading = page.page.text_content("#tsx-cell-list h3")
+            assert heading == (
+                f"true {report_data.classes[true]} \u2192 predicted {report_data.classes[pred]}"
+            )
+    assert not page.errors
+
+
+def test_listed_case_opens_in_the_case_view(report_file, report_data, report_model, open_page):
+    model, _ = report_model
+    page = open_page(report_file)
+    predicted = tx.predict(model, report_data)
+    true, pred = int(report_data.y[-1]), int(predicted[-1])
+    page.page.click(f"#confusion button.cell[data-true='{true}'][data-pred='{pred}']")
+    before = page.eval(PLOTTED)
+    buttons = page.page.locator("#tsx-cell-list button.case-link")
+    target = next(
+        i for i in range(buttons.count()) if _case_number(buttons.nth(i).text_content()) != 0
+    )
+    case = _case_number(buttons.nth(target).text_content())
+    buttons.nth(target).click()
+    assert page.page.text_content("#tsx-case-info h3") == f"case {case}"
+    after = page.eval(PLOTTED)
+    length = int(report_data.lengths[case])
+    assert len(after[0]["y"]) == length
+    assert after != before
+    assert not page.errors
+
+
+def test_choosing_a_case_or_method_redraws(report_file, report_data, open_page):
+    page = open_page(report_file)
+    first = page.eval(PLOTTED)
+    assert len(first) == report_data.n_channels
+    page.page.select_option("#tsx-case", "7")
+    second = page.eval(PLOTTED)
+    assert second != first
+    start = report_data.n_timepoints - int(report_data.lengths[7])  # left padded
+    assert second[0]["y"][:3] == [
+        float(f"{v:.4g}") for v in report_data.X[7, 0, start : start + 3].tolist()
+    ]
+    assert page.page.text_content("#tsx-case-info h3") == "case 7"
+
+    page.page.select_option("#tsx-method", label="saliency")
+    third = page.eval(PLOTTED)
+    assert [t["y"] for t in third] == [t["y"] for t in second]  # same case
+    assert [t["colour"] for t in third] != [t["colour"] for t in second]  # other map
+
+    page.page.click("#tsx-next")
+    assert page.page.text_content("#tsx-case-info h3") == "case 8"
+    assert page.eval(PLOTTED) != third
+    assert not page.errors
+    assert [m for m in page.console if m[0] == "error"] == []
+
+
+def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data, open_page):
+    page = open_page(evil_file)
+    # exercise every view that shows a name
+    for true in range(2):
+        for pred in range(2):
+            page.page.click(f"#confusion button.cell[data-true='{true}'][data-pred='{pred}']")
+    page.page.select_option("#tsx-filter", "true:1")
+    page.page.select_option("#tsx-case", index=0)
+    page.page.wait_for_timeout(200)
+    assert page.dialogs == []
+    assert page.errors == []
+    assert [m for m in page.console if m[0] == "error"] == []
+    assert page.requests == [page.url]
+    # nothing injected: no image, no extra script, no event-handler attribute
+    assert page.eval("() => document.images.length") == 0
+    assert page.eval("() => document.scripts.length") == 3
+    assert page.eval("() => document.querySelectorAll('[onerror], [onload]').length") == 0
+    # the names appear literally
+    text = page.page.text_content("body")
+    assert EVIL_CLASS in text
+    assert "Normal & <b>fine</b>" in text
+    assert page.page.text_content("h1") == f"tsexplain report: {EVIL_NAME}"
+    assert page.eval("() => document.title") == f"tsexplain report: {EVIL_NAME}"
+    options = page.eval("() => Array.from(document.querySelectorAll('#tsx-case option'), o => o.text)")
+    assert options and all(EVIL_CLASS in o for o in options)  # filtered to true class 1
+    page.page.click("#confusion button.cell[data-true='1'][data-pred='1']")
+    assert EVIL_CLASS in page.page.text_content("#tsx-cell-list h3")
+    titles = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-case-plot text[class^=y][class$=title]'),"
+        " t => t.textContent)"
+    )
+    assert EVIL_CHANNEL in titles
+    assert "ch'1\"" in titles
+    assert evil_data.classes[1] == EVIL_CLASS
