@@ -923,6 +923,98 @@ def benchmark_cmd(
     click.echo(f"wrote {out}/ (metrics.csv, ranking.json, figures)")
 
 
+@cli.command("report")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model folder (or the output folder of tsexplain train: its training curves are shown).",
+)
+@click.option(
+    "--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="Output .html file (missing folders are created).",
+)
+@click.option(
+    "--methods",
+    "methods",
+    multiple=True,
+    help="Explanation methods of the case browser; repeat or comma-separate "
+    "(default: gradcam and integrated_gradients, where they apply).",
+)
+@click.option(
+    "--max-cases",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Most cases embedded in the page (a sample in which every confusion-matrix cell "
+    "appears); counts and the confusion matrix use every case.",
+)
+@_cases_option
+@click.option(
+    "--evaluation",
+    "evaluation_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An evaluation table (.json from tsexplain evaluate --out) to show.",
+)
+@_device_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@_progress_option
+def report_cmd(
+    model_path: Path,
+    data_path: Path,
+    out: Path,
+    methods: tuple[str, ...],
+    max_cases: int,
+    cases: str | None,
+    evaluation_path: Path | None,
+    device: str,
+    seed: int,
+    progress: bool | None,
+) -> None:
+    """Write one self-contained interactive HTML report of a model on a data file."""
+    import time
+
+    import tsexplain as tx
+    from tsexplain._runtime import check_output_location, format_bytes
+    from tsexplain.evaluate import ResultTable
+    from tsexplain.report import build_report, read_training_history
+
+    t0 = time.perf_counter()
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise TsExplainError(f"--out must end in .html, got {out.name}")
+    check_output_location(out, folder=False)
+    names = [n.strip() for m in methods for n in m.split(",") if n.strip()] or None
+    model = tx.load_model(_model_dir(model_path), device=_device(device))
+    history = read_training_history(model_path)
+    evaluation = None if evaluation_path is None else ResultTable.read_json(evaluation_path)
+    ds, index = _read_for(model, data_path, cases)
+    path = build_report(
+        model,
+        ds,
+        out,
+        methods=names,
+        max_cases=max_cases,
+        history=history,
+        evaluation=evaluation,
+        case_ids=index,
+        seed=seed,
+        progress=progress,
+    )
+    shown = min(max_cases, ds.n_cases)
+    click.echo(
+        f"wrote {path} ({format_bytes(path.stat().st_size)}; {shown} of {ds.n_cases} cases "
+        f"in the page) in {time.perf_counter() - t0:.1f} s"
+    )
+
+
 @cli.command()
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .npz."
