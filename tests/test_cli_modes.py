@@ -63,6 +63,7 @@ def test_library_writers_follow_the_umask(umask, tmp_path):
     assert sorted(p.name for p in (out / "staged").iterdir()) == ["f.txt", "h.txt", "sub"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=["umask022", "umask077"], indirect=True)
 def test_cli_outputs_follow_the_umask(umask, tmp_path):
     runner = CliRunner()
     out = tmp_path / "out"
