@@ -121,11 +121,13 @@ def resolve_targets(target: Any, batch: SeriesBatch, n_classes: int) -> np.ndarr
     return out.astype(np.int64)
 
 
-class Method(Protocol):
+class Attributor(Protocol):
     """What the runner needs of a method (see :class:`tsexplain.explain.base.Method`)."""
 
-    name: str
-    shares_pass: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def shares_pass(self) -> bool: ...
 
     def start(self) -> None: ...
     def finish(self, order: np.ndarray) -> dict[str, Any]: ...
@@ -165,7 +167,7 @@ def _chunks(batch: SeriesBatch, batch_size: int, length_aware: bool) -> Iterator
 def run_methods(
     model: Any,
     batch: SeriesBatch,
-    methods: Sequence[Method],
+    methods: Sequence[Attributor],
     target: Any = None,
     batch_size: int = 64,
     progress: bool | None = False,

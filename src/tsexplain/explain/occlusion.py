@@ -100,7 +100,7 @@ class Occlusion(PerturbationMethod):
         )
         self.window, self.stride, self.fill, self.channels = window, stride, fill, channels
         if channels == "all":
-            self.resolution = "time"  # type: ignore[misc]
+            self.resolution = "time"
 
     def windows(self, start: np.ndarray, lens: np.ndarray, n_channels: int) -> np.ndarray:
         """Rows ``(case, channel or -1 for all, first step, end step)`` of every occluded copy."""

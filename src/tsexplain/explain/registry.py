@@ -36,7 +36,7 @@ def available_methods(captum: bool = False) -> dict[str, str]:
     out = {name: _METHODS[name].description for name in sorted(_METHODS)}
     if captum:
         out[CAPTUM_PREFIX + "<Name>"] = (
-            "any Captum attribution (e.g. captum:DeepLift) through the same call; "
+            "any Captum attribution (e.g. captum:IntegratedGradients) through the same call; "
             "needs the captum extra"
         )
     return out

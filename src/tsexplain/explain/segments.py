@@ -126,7 +126,7 @@ class _SegmentMethod(PerturbationMethod):
         self.n_segments, self.channels, self.fill = int(n_segments), channels, fill
         self.n_samples, self.seed = int(n_samples), seed
         if channels == "all":
-            self.resolution = "time"  # type: ignore[misc]
+            self.resolution = "time"
 
     def coalitions(self, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Coalitions ``(S, M)`` in ``{0, 1}`` and their regression weights ``(S,)``."""

@@ -95,7 +95,7 @@ class BeatCNN(_GAPHead):
         self.blocks = nn.ModuleList(
             DilatedResidualBlock(filters, kernel_size, d) for d in dilations
         )
-        self.dropout = nn.Dropout(dropout)
+        self.set_dropout(dropout)
         self.fc = nn.Linear(filters, n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 

@@ -38,6 +38,12 @@ class _GAPHead(SeriesClassifier):
         super().__init__(n_channels, n_classes, **hyper)
         self.dropout: nn.Module = nn.Identity()  # models with a dropout option replace it
 
+    def set_dropout(self, p: float) -> None:
+        """Dropout with probability ``p`` (in ``[0, 1)``) before the linear layer."""
+        if not 0.0 <= float(p) < 1.0:
+            raise TsExplainError(f"{self.name}: dropout must lie in [0, 1), got {p!r}")
+        self.dropout = nn.Dropout(float(p))
+
     def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
         """``blocks`` in order, each taking ``(h, mask)``."""
         h = apply_mask(x, mask)
@@ -143,7 +149,7 @@ class FCN(_GAPHead):
             ConvBNBlock(a, b, k)
             for a, b, k in zip(widths[:-1], widths[1:], kernel_sizes, strict=True)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.set_dropout(dropout)
         self.fc = nn.Linear(widths[-1], n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 
