@@ -274,7 +274,7 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
                 "--param", "widths=[3]",
             ],
         ),
-        "bad hyperparameters for model 'fcn'",
+        "model 'fcn' has no setting 'widths'; its settings are: filters=",
     )
     _one_line_error(
         runner.invoke(
