@@ -964,6 +964,12 @@ def benchmark_cmd(
     default=None,
     help="An evaluation table (.json from tsexplain evaluate --out) to show.",
 )
+@click.option(
+    "--prototypes/--no-prototypes",
+    default=True,
+    show_default=True,
+    help="Optimise and show one input per class (activation maximization).",
+)
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @_progress_option
@@ -975,6 +981,7 @@ def report_cmd(
     max_cases: int,
     cases: str | None,
     evaluation_path: Path | None,
+    prototypes: bool,
     device: str,
     seed: int,
     progress: bool | None,
@@ -1004,6 +1011,7 @@ def report_cmd(
         max_cases=max_cases,
         history=history,
         evaluation=evaluation,
+        prototypes=prototypes,
         case_ids=index,
         seed=seed,
         progress=progress,

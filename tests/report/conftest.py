@@ -14,6 +14,7 @@ import pytest
 
 import tsexplain as tx
 from tsexplain.report import build_report
+from tsexplain.summarize import class_prototypes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -59,9 +60,11 @@ def report_file(
 ) -> Path:
     model, result = report_model
     out = tmp_path_factory.mktemp("report") / "report.html"
+    protos = class_prototypes(model, report_data, n_steps=20)
     return build_report(
-        model, report_data, out, methods=["gradcam", "saliency"], history=result
-    )
+        model, report_data, out, methods=["gradcam", "saliency"], history=result,
+        prototypes=protos,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +74,8 @@ def evil_file(
     model = copy.deepcopy(report_model[0])  # as if trained on the same cases under evil names
     model.meta.update(classes=list(evil_data.classes), channel_names=list(evil_data.channel_names))
     out = tmp_path_factory.mktemp("evil") / "report.html"
-    return build_report(model, evil_data, out, methods=["gradcam"])
+    protos = class_prototypes(model, evil_data, n_steps=5)
+    return build_report(model, evil_data, out, methods=["gradcam"], prototypes=protos)
 
 
 @pytest.fixture(scope="session")

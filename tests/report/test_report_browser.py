@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from report_helpers import EVIL_CHANNEL, EVIL_CLASS, EVIL_NAME, cell_cases
 
 import tsexplain as tx
@@ -26,7 +27,10 @@ def test_page_loads_offline_without_errors(report_file, open_page):
     assert page.errors == []
     assert [m for m in page.console if m[0] in ("error", "warning")] == []
     assert page.requests == [page.url]  # only the file itself: no server, no CDN, no font
-    for section in ("overview", "training", "confusion", "cases", "not-in-report"):
+    for section in (
+        "overview", "training", "confusion", "cases", "class-averages", "prototypes",
+        "not-in-report",
+    ):  # fmt: skip
         assert page.eval(f"() => !!document.getElementById('{section}')"), section
     # both plots drew their traces
     assert page.eval("() => document.getElementById('tsx-training-plot').data.length") >= 2
@@ -96,12 +100,41 @@ def test_choosing_a_case_or_method_redraws(report_file, report_data, open_page):
     assert [m for m in page.console if m[0] == "error"] == []
 
 
+AVERAGES = """() => Array.from(document.querySelectorAll('#tsx-avg-panels .panel'), p => ({
+    heading: p.querySelector('h3').textContent,
+    colours: p.querySelector('.js-plotly-plot') ?
+        p.querySelector('.js-plotly-plot').data.filter(t => t.marker).map(t => Array.from(t.marker.color)) : null}))"""
+
+
+def test_class_averages_and_prototypes_draw_and_switch(report_file, report_data, open_page):
+    page = open_page(report_file)
+    first = page.eval(AVERAGES)
+    counts = np.bincount(report_data.y, minlength=2)
+    assert [p["heading"] for p in first] == [
+        f"{name} ({n} cases)" for name, n in zip(report_data.classes, counts, strict=True)
+    ]
+    assert all(len(p["colours"]) == report_data.n_channels for p in first)
+    page.page.select_option("#tsx-avg-method", label="saliency")
+    second = page.eval(AVERAGES)
+    assert [p["colours"] for p in second] != [p["colours"] for p in first]
+    page.page.select_option("#tsx-avg-group", "correct")
+    third = page.eval(AVERAGES)
+    assert [p["heading"] for p in third] != [p["heading"] for p in second]
+    protos = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-proto-panels .js-plotly-plot'),"
+        " d => d.data.length)"
+    )
+    assert len(protos) == report_data.n_classes and all(n > report_data.n_channels for n in protos)
+    assert not page.errors
+
+
 def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data, open_page):
     page = open_page(evil_file)
     # exercise every view that shows a name
     for true in range(2):
         for pred in range(2):
             page.page.click(f"#confusion button.cell[data-true='{true}'][data-pred='{pred}']")
+    page.page.select_option("#tsx-avg-group", "predicted")
     page.page.select_option("#tsx-filter", "true:1")
     page.page.select_option("#tsx-case", index=0)
     page.page.wait_for_timeout(200)
@@ -129,4 +162,8 @@ def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data,
     )
     assert EVIL_CHANNEL in titles
     assert "ch'1\"" in titles
+    headings = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-proto-panels h3'), h => h.textContent)"
+    )
+    assert headings == list(evil_data.classes)
     assert evil_data.classes[1] == EVIL_CLASS

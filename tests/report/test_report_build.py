@@ -101,7 +101,9 @@ def test_mask_intervals_match_the_data(report_file, report_data):
 
 def test_large_data_embeds_a_sample_and_counts_every_case(tmp_path, report_data, report_model):
     model, _ = report_model
-    out = build_report(model, report_data, tmp_path / "r.html", methods=["saliency"], max_cases=10)
+    out = build_report(
+        model, report_data, tmp_path / "r.html", methods=["saliency"], max_cases=10, prototypes=False
+    )
     data = page_data(out)
     assert len(data["cases"]["cases"]["index"]) == 10
     assert sum(map(sum, data["confusion"]["counts"])) == 60
@@ -113,7 +115,7 @@ def test_missing_inputs_leave_sections_out_and_say_so(tmp_path, report_data, rep
     model, _ = report_model
     no_mask = report_data.subset(np.arange(20))
     no_mask = tx.data.Dataset(no_mask.X, no_mask.y, no_mask.lengths, no_mask.padding, no_mask.classes)
-    out = build_report(model, no_mask, tmp_path / "r.html", methods=["saliency"])
+    out = build_report(model, no_mask, tmp_path / "r.html", methods=["saliency"], prototypes=False)
     text = out.read_text(encoding="utf-8")
     assert 'id="training"' not in text and 'id="benchmark"' not in text
     assert "Not in this report" in text
@@ -130,7 +132,7 @@ def test_evaluation_and_benchmark_sections(tmp_path, report_data, report_model):
     )
     out = build_report(
         model, report_data, tmp_path / "r.html", methods=["gradcam"],
-        history=result.as_dict(), evaluation=bench.table, benchmark=bench,
+        history=result.as_dict(), evaluation=bench.table, benchmark=bench, prototypes=False,
     )  # fmt: skip
     text = out.read_text(encoding="utf-8")
     assert 'id="evaluation"' in text and 'id="benchmark"' in text and 'id="training"' in text
@@ -143,8 +145,9 @@ def test_given_explanations_are_shown(tmp_path, report_data, report_model):
     model, _ = report_model
     ex = tx.explain(model, report_data, method="input_x_gradient")
     out = build_report(
-        model, report_data, tmp_path / "r.html", explanations={"input_x_gradient": ex}, max_cases=12
-    )
+        model, report_data, tmp_path / "r.html", explanations={"input_x_gradient": ex},
+        max_cases=12, prototypes=False,
+    )  # fmt: skip
     methods = page_data(out)["cases"]["methods"]
     assert [m["name"] for m in methods] == ["input_x_gradient"]
     index = page_data(out)["cases"]["cases"]["index"]
@@ -218,5 +221,58 @@ def test_output_locations(tmp_path, report_data, report_model):
     (tmp_path / "d.html").mkdir()
     with pytest.raises(TsExplainError, match="is a folder"):
         build_report(model, small, tmp_path / "d.html", methods=["saliency"])
-    out = build_report(model, small, tmp_path / "a" / "b" / "r.html", methods=["saliency"])
+    out = build_report(
+        model, small, tmp_path / "a" / "b" / "r.html", methods=["saliency"], prototypes=False
+    )
     assert out.is_file() and sorted(p.name for p in out.parent.iterdir()) == ["r.html"]
+
+
+# ---------------------------------------------------------------------------- class views
+def test_class_averages_are_those_of_summarize(report_file, report_data, report_model):
+    from tsexplain.summarize import class_averages
+
+    model, _ = report_model
+    data = page_data(report_file)["class-averages"]
+    ex = tx.explain(model, report_data, method="saliency")
+    for by in ("true", "predicted", "correct"):
+        avg = class_averages(ex, report_data, by=by)
+        assert data["groups"][by]["counts"] == avg.counts.tolist()
+        mean = np.array(data["groups"][by]["mean"], dtype=float)  # null -> nan
+        assert np.allclose(mean, avg.mean, rtol=1e-3, atol=1e-6, equal_nan=True)
+        maps = next(m for m in data["maps"] if m["name"] == "saliency")["groups"][by]
+        share = np.array(maps["share"], dtype=float)
+        assert np.allclose(share, avg.channel_share, atol=1e-3, equal_nan=True)
+    assert np.allclose(data["positions"], avg.positions)
+
+
+def test_prototypes_shown_as_given(tmp_path, report_data, report_model):
+    from tsexplain.summarize import class_prototypes
+
+    model, _ = report_model
+    protos = class_prototypes(model, report_data, n_steps=10)
+    out = build_report(model, report_data, tmp_path / "r.html", methods=["saliency"], prototypes=protos)
+    items = page_data(out)["prototypes"]["items"]
+    assert [i["cls"] for i in items] == protos.targets.tolist()
+    assert np.allclose([i["probability"] for i in items], protos.probability, rtol=1e-3)
+    real = protos.real()
+    assert np.allclose(items[0]["x"], protos.series[0][:, real], rtol=1e-3, atol=1e-6)
+    assert len(items[0]["neighbours"]) == len(protos.neighbour_index[0])
+
+
+def test_prototypes_left_out_when_not_wanted_or_not_possible(tmp_path, report_data, report_model):
+    import torch
+
+    model, _ = report_model
+    small = report_data.subset(np.arange(12))
+    out = build_report(model, small, tmp_path / "a.html", methods=["saliency"], prototypes=False)
+    assert "prototypes" not in page_data(out)
+
+    def proba(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
+
+    out = build_report(proba, small, tmp_path / "b.html")  # default methods need a module
+    text = out.read_text(encoding="utf-8")
+    assert "this model is a callable, not a torch.nn.Module" in text
+    assert [m["name"] for m in page_data(out)["cases"]["methods"]] == ["occlusion"]
+    assert "method gradcam left out" in text

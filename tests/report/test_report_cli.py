@@ -40,19 +40,22 @@ def _run(*args: object) -> object:
 def test_report_from_a_train_folder(files, tmp_path):
     out = tmp_path / "new" / "report.html"
     res = _run("report", "--model", files["run"], "--data", files["data"], "--out", out,
-               "--methods", "gradcam,saliency", "--max-cases", "20", "--no-progress")  # fmt: skip
+               "--methods", "gradcam,saliency", "--max-cases", "20", "--no-progress",
+               "--no-prototypes")  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "wrote" in res.output and "20 of 60 cases" in res.output
     data = page_data(out)
     assert [m["name"] for m in data["cases"]["methods"]] == ["gradcam", "saliency"]
     assert "training" in data  # metrics.json beside model/ gives the curves
+    assert "prototypes" not in data and "not asked for" in out.read_text(encoding="utf-8")
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]  # no temporary left
 
 
 def test_report_of_chosen_cases_keeps_their_numbers(files, tmp_path):
     out = tmp_path / "r.html"
     res = _run("report", "--model", files["run"] / "model", "--data", files["data"],
-               "--out", out, "--methods", "saliency", "--cases", "10:20,40")  # fmt: skip
+               "--out", out, "--methods", "saliency", "--cases", "10:20,40",
+               "--no-prototypes")  # fmt: skip
     assert res.exit_code == 0, res.output
     data = page_data(out)
     assert data["case_ids"] == [*range(10, 20), 40]
@@ -66,7 +69,9 @@ def test_no_mask_and_no_history_are_not_errors(files, tmp_path):
     assert res.exit_code == 0, res.output
     text = out.read_text(encoding="utf-8")
     assert "no training history" in text and "no ground-truth mask" in text
-    assert page_data(out)["cases"]["cases"]["mask"] is None
+    data = page_data(out)
+    assert data["cases"]["cases"]["mask"] is None
+    assert [p["cls"] for p in data["prototypes"]["items"]] == [0, 1]  # on by default
 
 
 def test_evaluation_table_from_a_file(files, tmp_path, report_data, report_model):
@@ -76,7 +81,8 @@ def test_evaluation_table_from_a_file(files, tmp_path, report_data, report_model
     table.to_json(tmp_path / "eval.json")
     out = tmp_path / "r.html"
     res = _run("report", "--model", files["run"], "--data", files["data"], "--out", out,
-               "--methods", "saliency", "--evaluation", tmp_path / "eval.json")  # fmt: skip
+               "--methods", "saliency", "--evaluation", tmp_path / "eval.json",
+               "--no-prototypes")  # fmt: skip
     assert res.exit_code == 0, res.output
     assert 'id="evaluation"' in out.read_text(encoding="utf-8")
 

@@ -20,6 +20,7 @@ from tsexplain.explain import Explanation
 from tsexplain.report.content import gather
 from tsexplain.report.page import render_page
 from tsexplain.report.sections import build_sections
+from tsexplain.summarize import Prototypes
 
 __all__ = ["build_report", "read_training_history"]
 
@@ -81,6 +82,7 @@ def build_report(
     history: Any = None,
     evaluation: ResultTable | None = None,
     benchmark: BenchmarkResult | None = None,
+    prototypes: bool | Prototypes = True,
     case_ids: Sequence[Any] | np.ndarray | None = None,
     title: str | None = None,
     seed: int = 0,
@@ -94,9 +96,10 @@ def build_report(
     Its sections: the data and the model's accuracy; training curves (with ``history``);
     a confusion matrix over every case whose cells list their cases; a case browser (pick a
     case and a method, every channel coloured by attribution, the ground-truth region shaded
-    when the data has a mask, class probabilities beside); the explanation-quality table
-    (with ``evaluation``) and the ranking of methods with the advice which one to trust
-    (with ``benchmark``). Sections without their input are left out, and the page lists them
+    when the data has a mask, class probabilities beside); class averages of the series and
+    the attributions (:func:`tsexplain.summarize.class_averages`); class prototypes; the
+    explanation-quality table (with ``evaluation``) and the ranking of methods with the
+    advice which one to trust (with ``benchmark``). Sections without their input are left out, and the page lists them
     with the reason. Every user string (class, channel, method, data set and case names) is
     escaped wherever it appears.
 
@@ -128,6 +131,11 @@ def build_report(
         From :func:`tsexplain.evaluate`.
     benchmark : BenchmarkResult, optional
         From :func:`tsexplain.benchmark`.
+    prototypes : bool or Prototypes
+        Show one optimised input per class (activation maximization,
+        :func:`tsexplain.summarize.class_prototypes` on ``data``; needs a
+        ``torch.nn.Module``); ``False`` leaves them out, a ``Prototypes`` of the model's
+        classes is shown as given.
     case_ids : sequence, optional
         What to call each case (default its position ``0, 1, ...`` in ``data``), e.g. its row
         in the user's file.
@@ -177,6 +185,7 @@ def build_report(
         history=history,
         evaluation=evaluation,
         benchmark=benchmark,
+        prototypes=prototypes,
         case_ids=case_ids,
         seed=seed,
         batch_size=batch_size,

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate import BenchmarkResult, ResultTable
 from tsexplain.explain import Explanation, explain, get_method
+from tsexplain.summarize import Prototypes, class_prototypes
 from tsexplain.train import FitResult, classification_report, predict_proba, prepare_for
 
 __all__ = ["DEFAULT_METHODS", "ReportContent", "choose_sample", "gather"]
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 #: methods a report explains with when none are named (those that cannot explain the model
 #: are left out and the page says so)
 DEFAULT_METHODS: tuple[str, ...] = ("gradcam", "integrated_gradients")
+#: the default when none of :data:`DEFAULT_METHODS` applies (it explains any callable)
+FALLBACK_METHOD = "occlusion"
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,15 @@ class ReportContent:
         The epoch whose weights were kept.
     evaluation, benchmark
         Explanation-quality results passed in by the caller.
+    prototypes : Prototypes, optional
+        One optimised input per class (:func:`tsexplain.summarize.class_prototypes`).
     model_name : str
         The architecture's name.
     notes : dict of str to str
         Why something asked for is not in the report (e.g. a default method that does not
         apply to the model).
+    prototypes_note : str
+        Why there are no prototypes, when there are none.
     """
 
     data: Dataset
@@ -70,8 +78,10 @@ class ReportContent:
     best_epoch: int | None = None
     evaluation: ResultTable | None = None
     benchmark: BenchmarkResult | None = None
+    prototypes: Prototypes | None = None
     model_name: str = "model"
     notes: dict[str, str] = field(default_factory=dict)
+    prototypes_note: str = ""
 
     @property
     def predicted(self) -> np.ndarray:
@@ -182,7 +192,8 @@ def _history(history: Any) -> tuple[list[dict[str, float]] | None, int | None]:
 
 def _methods(model: Any, methods: Sequence[str] | None, notes: dict[str, str]) -> list[str]:
     """The methods to explain with; each checked against the model before any work. Named
-    methods that cannot explain the model raise; default ones are left out with a note."""
+    methods that cannot explain the model raise; default ones are left out with a note (and
+    occlusion, which explains any callable, stands in when none is left)."""
     if isinstance(methods, str):
         methods = [methods]
     names = list(DEFAULT_METHODS if methods is None else methods)
@@ -199,7 +210,31 @@ def _methods(model: Any, methods: Sequence[str] | None, notes: dict[str, str]) -
             notes[f"method {name}"] = str(exc)
             continue
         chosen.append(name)
+    if methods is None and not chosen:
+        chosen.append(FALLBACK_METHOD)
     return chosen
+
+
+def _prototypes(
+    model: Any, data: Dataset, wanted: bool | Prototypes, seed: int
+) -> tuple[Prototypes | None, str]:
+    """The class prototypes to show (given, or computed on ``data``), or none and why."""
+    if isinstance(wanted, Prototypes):
+        if wanted.classes != data.classes:
+            raise TsExplainError(
+                f"the prototypes are of classes {list(wanted.classes)} but the data's are "
+                f"{list(data.classes)}; make them with the model and data of the report"
+            )
+        return wanted, ""
+    if not wanted:
+        return None, "not asked for (prototypes=False, or --no-prototypes)"
+    if not isinstance(model, nn.Module):
+        return None, (
+            "class prototypes follow the model's gradients, and this model is a callable, "
+            "not a torch.nn.Module"
+        )
+    log.info("optimising class prototypes")
+    return class_prototypes(model, data, seed=seed), ""
 
 
 def _given(
@@ -231,6 +266,7 @@ def gather(
     history: Any = None,
     evaluation: ResultTable | None = None,
     benchmark: BenchmarkResult | None = None,
+    prototypes: bool | Prototypes = True,
     case_ids: Sequence[Any] | np.ndarray | None = None,
     seed: int = 0,
     batch_size: int = 64,
@@ -246,6 +282,10 @@ def gather(
     if benchmark is not None and not isinstance(benchmark, BenchmarkResult):
         raise TsExplainError(
             f"benchmark must be a BenchmarkResult, got {type(benchmark).__name__}"
+        )
+    if not isinstance(prototypes, bool | Prototypes):
+        raise TsExplainError(
+            f"prototypes must be True, False or a Prototypes, got {type(prototypes).__name__}"
         )
     rows, best = _history(history)
     notes: dict[str, str] = {}
@@ -274,6 +314,7 @@ def gather(
         )
         shown.update(computed)
     order = [n for n in names if n in shown] + [n for n in shown if n not in names]
+    protos, protos_note = _prototypes(model, data, prototypes, seed)
     return ReportContent(
         data=data,
         case_ids=ids,
@@ -284,6 +325,8 @@ def gather(
         best_epoch=best,
         evaluation=evaluation,
         benchmark=benchmark,
+        prototypes=protos,
         model_name=str(getattr(model, "name", "") or type(model).__name__),
         notes=notes,
+        prototypes_note=protos_note,
     )

@@ -11,69 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from tsexplain.report.class_views import class_average_section, prototype_section
 from tsexplain.report.content import ReportContent
 from tsexplain.report.escape import html_text
 from tsexplain.report.payload import case_payload, method_payload, round_significant
+from tsexplain.report.section import Section, number, quoted_names, table
 
 __all__ = ["SECTIONS", "Section", "build_sections"]
 
 #: most case numbers listed per confusion-matrix cell (the most confident first)
 MAX_LISTED_PER_CELL = 5000
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of the page.
-
-    Attributes
-    ----------
-    key : str
-        The section's element id and the key of its data in the page's JSON.
-    title : str
-        Heading (not user text).
-    html : str
-        Trusted markup: every user string in it is already escaped.
-    data : object
-        JSON-ready data for the page's script (``None`` when the section needs none).
-    omitted : str or None
-        Why the section is not in this report; ``html`` and ``data`` are then empty.
-    """
-
-    key: str
-    title: str
-    html: str = ""
-    data: Any = None
-    omitted: str | None = None
-
-
-# ---------------------------------------------------------------------------- markup helpers
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    """A table from cells that are already markup (escape user text before)."""
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    """A number for a table: fixed decimals, small ones in scientific notation, a dash for
-    none."""
-    if value is None or not math.isfinite(float(value)):
-        return "&ndash;"
-    v = float(value)
-    if v != 0 and abs(v) < 10 ** -digits:
-        return f"{v:.2e}"
-    return f"{v:.{digits}f}"
-
-
-def _names(names: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(f"<q>{html_text(n)}</q>" for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 # ---------------------------------------------------------------------------- sections
@@ -97,7 +48,7 @@ def overview(content: ReportContent) -> Section:
             html_text(name),
             str(int(true_counts[k])),
             str(int(pred_counts[k])),
-            _num(counts[k, k] / true_counts[k] if true_counts[k] else None),
+            number(counts[k, k] / true_counts[k] if true_counts[k] else None),
         ]
         for k, name in enumerate(ds.classes)
     ]
@@ -109,7 +60,7 @@ def overview(content: ReportContent) -> Section:
     facts = [
         ("data set", html_text(ds.name)),
         ("cases", str(ds.n_cases)),
-        ("channels", f"{ds.n_channels}: {_names(ds.channel_names)}"),
+        ("channels", f"{ds.n_channels}: {quoted_names(ds.channel_names)}"),
         ("length", length),
         ("padding", padding),
         ("classes", str(ds.n_classes)),
@@ -117,7 +68,7 @@ def overview(content: ReportContent) -> Section:
         ("model", html_text(content.model_name)),
         (
             "accuracy",
-            f"{report['accuracy']:.4f} (macro-F1 {_num(report['macro_f1'], 4)}) on all "
+            f"{report['accuracy']:.4f} (macro-F1 {number(report['macro_f1'], 4)}) on all "
             f"{ds.n_cases} cases",
         ),
         (
@@ -136,7 +87,7 @@ def overview(content: ReportContent) -> Section:
         ),
     ]
     if ds.case_info:
-        facts.append(("per-case facts", _names(list(ds.case_info))))
+        facts.append(("per-case facts", quoted_names(list(ds.case_info))))
     warnings = "".join(
         f'<p class="warning">{html_text(w)}</p>' for w in report.get("warnings", [])
     )
@@ -146,9 +97,9 @@ def overview(content: ReportContent) -> Section:
     )
     body = (
         '<div class="columns"><div>'
-        + _table(["", ""], [[f"<b>{k}</b>", v] for k, v in facts], "facts")
+        + table(["", ""], [[f"<b>{k}</b>", v] for k, v in facts], "facts")
         + "</div><div>"
-        + _table(["class", "cases", "predicted", "recall"], rows, "numbers")
+        + table(["class", "cases", "predicted", "recall"], rows, "numbers")
         + "</div></div>"
         + warnings
         + notes
@@ -280,13 +231,13 @@ def _evaluation_table(rows: Sequence[Any]) -> str:
                 continue
             extra = []
             if math.isfinite(r.ci_low) and math.isfinite(r.ci_high):
-                extra.append(f"[{_num(r.ci_low)}, {_num(r.ci_high)}]")
+                extra.append(f"[{number(r.ci_low)}, {number(r.ci_high)}]")
             if math.isfinite(r.reference):
-                extra.append(f"random {_num(r.reference)}")
-            line.append(f"{_num(r.value)}<small>{' '.join(extra)}</small>")
+                extra.append(f"random {number(r.reference)}")
+            line.append(f"{number(r.value)}<small>{' '.join(extra)}</small>")
         body.append(line)
     header = ["metric", "level", "variant", "class", *(html_text(m) for m in methods)]
-    return _table(header, body, "numbers metrics")
+    return table(header, body, "numbers metrics")
 
 
 def evaluation(content: ReportContent) -> Section:
@@ -337,12 +288,12 @@ def benchmark(content: ReportContent) -> Section:
         flag = "" if result.sane.get(m, True) else ' <span class="bad">fails sanity</span>'
         rows.append(
             [str(rank), html_text(m) + flag]
-            + [_num(result.scores[m][c]) for c in crits]
-            + [_num(result.mean_rank[m], 2)]
+            + [number(result.scores[m][c]) for c in crits]
+            + [number(result.mean_rank[m], 2)]
         )
     rows.append(
         ["", "<i>random reference</i>"]
-        + [_num(result.references.get(c, math.nan)) for c in crits]
+        + [number(result.references.get(c, math.nan)) for c in crits]
         + [""]
     )
     rec = result.recommended
@@ -363,7 +314,7 @@ def benchmark(content: ReportContent) -> Section:
     html = (
         advice
         + '<div class="scroll">'
-        + _table(["rank", "method", *crits, "mean rank"], rows, "numbers")
+        + table(["rank", "method", *crits, "mean rank"], rows, "numbers")
         + "</div>"
         + '<p class="hint">localization, pointing, insertion: higher is better; deletion, '
         "sanity (|rank correlation| after randomising the model), robustness, cost (s per "
@@ -382,6 +333,8 @@ SECTIONS: tuple[Callable[[ReportContent], Section], ...] = (
     training,
     confusion,
     cases,
+    class_average_section,
+    prototype_section,
     evaluation,
     benchmark,
 )

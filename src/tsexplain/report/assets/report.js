@@ -312,9 +312,100 @@
     });
   }
 
+  // ------------------------------------------------------------------ class panels
+  // One Plotly figure per class, one row per channel, sharing the x axis.
+  function channelRows(n, height) {
+    const gap = n > 1 ? 0.08 / Math.max(n - 1, 1) * Math.min(n - 1, 3) : 0;
+    const h = (1 - gap * (n - 1)) / n;
+    return { height: Math.min(height * n + 80, 1400), domain: (c) => { const top = 1 - c * (h + gap); return [Math.max(top - h, 0), top]; } };
+  }
+
+  function panel(container, heading, lines) {
+    const box = el("div", "panel");
+    box.appendChild(el("h3", "", heading));
+    for (const line of lines || []) box.appendChild(el("p", "hint", line));
+    const plot = el("div", "plot");
+    box.appendChild(plot);
+    container.appendChild(box);
+    return plot;
+  }
+
+  function ClassAverages(A) {
+    const methodSel = document.getElementById("tsx-avg-method");
+    const groupSel = document.getElementById("tsx-avg-group");
+    const panels = document.getElementById("tsx-avg-panels");
+    A.maps.forEach((m, k) => { const o = el("option", "", m.name); o.value = String(k); methodSel.appendChild(o); });
+    for (const by of Object.keys(A.groups)) { const o = el("option", "", A.group_labels[by]); o.value = by; groupSel.appendChild(o); }
+
+    function draw() {
+      const m = A.maps[Number(methodSel.value)];
+      const by = groupSel.value;
+      const G = A.groups[by];
+      const M = m.groups[by];
+      panels.replaceChildren();
+      CLASSES.forEach((name, k) => {
+        const plot = panel(panels, name + " (" + G.counts[k] + (G.counts[k] === 1 ? " case)" : " cases)"));
+        if (!G.counts[k]) { plot.appendChild(el("p", "hint", "No case in this group.")); return; }
+        const n = CHANNELS.length;
+        const rows = channelRows(n, 150);
+        const traces = [];
+        const layout = { height: rows.height, margin: { l: 70, r: 10, t: 10, b: 50 }, showlegend: false, hovermode: "closest" };
+        for (let c = 0; c < n; c++) {
+          const ya = axisName("y", c);
+          const share = M.share[k][c];
+          const label = CHANNELS[c] + (share === null ? "" : " \u00b7 " + Math.round(100 * share) + "%");
+          layout[axisName("yaxis", c)] = { domain: rows.domain(c), title: { text: plotlyText(label) }, anchor: "x", zeroline: false };
+          const band = { x: A.positions, xaxis: "x", yaxis: ya, mode: "lines", line: { width: 0 }, hoverinfo: "skip" };
+          traces.push(Object.assign({ y: G.lower[k][c] }, band));
+          traces.push(Object.assign({ y: G.upper[k][c], fill: "tonexty", fillcolor: "rgba(120, 120, 120, 0.2)" }, band));
+          traces.push({
+            x: A.positions, y: G.mean[k][c], xaxis: "x", yaxis: ya, mode: "lines+markers",
+            line: { color: "#8c8c8c", width: 1 },
+            marker: { size: 5, color: M.abs[k][c], colorscale: [[0, "#e6e6e6"], [0.35, "#fdd49e"], [0.7, "#ef6548"], [1, "#99000d"]], cmin: 0, cmax: m.vmax, showscale: c === 0, colorbar: c === 0 ? { title: { text: "mean<br>|attribution|" }, thickness: 12, len: Math.min(1, 0.5 + 0.1 * n), y: 1, yanchor: "top" } : undefined },
+            customdata: G.support[k].map((s, i) => [s, M.abs[k][c][i]]),
+            name: plotlyText(CHANNELS[c]),
+            hovertemplate: "position %{x}<br>mean %{y:.4g}<br>mean |attribution| %{customdata[1]:.3g}<br>cases %{customdata[0]}<extra>%{fullData.name}</extra>",
+          });
+        }
+        layout.xaxis = { anchor: axisName("y", n - 1), title: { text: A.axis }, zeroline: false };
+        Plotly.newPlot(plot, traces, layout, CONFIG);
+      });
+    }
+    methodSel.addEventListener("change", draw);
+    groupSel.addEventListener("change", draw);
+    draw();
+  }
+
+  function Prototypes(P) {
+    const panels = document.getElementById("tsx-proto-panels");
+    for (const item of P.items) {
+      const pct = item.percentile;
+      const realism = pct === null
+        ? "realism: the class has one member only"
+        : "realism: nearest member at the " + Math.round(pct) + "th percentile of the class's own nearest-neighbour distances (" + (pct <= P.realistic ? "as close to real data as members are to each other" : "farther from real data than most members are from each other") + ")";
+      const plot = panel(panels, CLASSES[item.cls], ["p(" + CLASSES[item.cls] + ") = " + fmt(item.probability, 3) + "; " + realism]);
+      const n = CHANNELS.length;
+      const rows = channelRows(n, 130);
+      const traces = [];
+      const layout = { height: rows.height, margin: { l: 70, r: 10, t: 10, b: 50 }, showlegend: false, hovermode: "closest" };
+      for (let c = 0; c < n; c++) {
+        const ya = axisName("y", c);
+        layout[axisName("yaxis", c)] = { domain: rows.domain(c), title: { text: plotlyText(CHANNELS[c]) }, anchor: "x", zeroline: false };
+        item.neighbours.forEach((nb, j) => {
+          traces.push({ x: nb.x[c].map((_, i) => nb.start + i), y: nb.x[c], xaxis: "x", yaxis: ya, mode: "lines", line: { color: "rgba(110, 110, 110, 0.45)", width: 1 }, name: "member " + (j + 1), hovertemplate: "nearest member " + (j + 1) + "<br>step %{x}<br>%{y:.4g}<extra></extra>" });
+        });
+        traces.push({ x: item.x[c].map((_, i) => item.start + i), y: item.x[c], xaxis: "x", yaxis: ya, mode: "lines", line: { color: "#b2182b", width: 2.5 }, name: "prototype", hovertemplate: "prototype<br>step %{x}<br>%{y:.4g}<extra></extra>" });
+      }
+      layout.xaxis = { anchor: axisName("y", n - 1), title: { text: "step (as the model reads the series)" }, zeroline: false };
+      Plotly.newPlot(plot, traces, layout, CONFIG);
+    }
+  }
+
   // ------------------------------------------------------------------ start
   if (D.training) drawTraining(D.training);
   const browser = D.cases ? CaseBrowser(D.cases) : null;
   if (D.confusion) initConfusion(D.confusion, browser);
+  if (D["class-averages"]) ClassAverages(D["class-averages"]);
+  if (D.prototypes) Prototypes(D.prototypes);
   document.body.dataset.ready = "true";
 })();
