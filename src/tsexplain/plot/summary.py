@@ -62,12 +62,15 @@ def _grid(
     return figure_of(flat[0]), np.array(flat, dtype=object).reshape(nrows, ncols)
 
 
-def _class_indices(names: tuple[str, ...], classes: Sequence[int | str] | None,
-                   counts: np.ndarray | None = None) -> list[int]:
+def _class_indices(averages: ClassAverages, classes: Sequence[int | str] | None) -> list[int]:
     """Class indices to draw: those asked for, else every class with cases."""
     if classes is None:
-        return [k for k in range(len(names)) if counts is None or counts[k] > 0]
-    return [names.index(c) if isinstance(c, str) else int(c) for c in classes]
+        ks = [k for k in range(averages.n_classes) if averages.counts[k] > 0]
+    else:
+        ks = [averages.index(c) for c in classes]
+    if not ks:
+        raise ValueError("no class with cases to draw")
+    return ks
 
 
 def _coloured_line(ax: Axes, x: np.ndarray, y: np.ndarray, c: np.ndarray, cmap: str,
@@ -120,7 +123,7 @@ def plot_class_average(
     -------
     matplotlib.figure.Figure
     """
-    ks = _class_indices(averages.classes, classes, averages.counts)
+    ks = _class_indices(averages, classes)
     n_ch = len(averages.channel_names)
     values = averages.abs_attribution if absolute else averages.attribution
     top = _top(values[ks], vmax)
@@ -134,7 +137,7 @@ def plot_class_average(
         for c in range(n_ch):
             a = axes[c, col]
             band = a.fill_between(x, averages.lower[k, c], averages.upper[k, c], color="0.85", lw=0)
-            a.plot(x, averages.mean[k, c], color="0.25", lw=3.6, zorder=1.9)  # outline
+            a.plot(x, averages.mean[k, c], color="0.3", lw=3.0, zorder=1.9)  # outline
             _coloured_line(a, x, averages.mean[k, c], values[k, c], cmap, norm)
             a.autoscale_view()
             if col == 0:
@@ -178,7 +181,7 @@ def plot_channel_time_map(
     -------
     matplotlib.figure.Figure
     """
-    ks = _class_indices(averages.classes, classes, averages.counts)
+    ks = _class_indices(averages, classes)
     n_ch = len(averages.channel_names)
     top = _top(averages.abs_attribution[ks], vmax)
     fig, axes = _grid(ax, len(ks), 1, (9.0, (0.35 * n_ch + 0.9) * len(ks) + 0.8), sharex=True)

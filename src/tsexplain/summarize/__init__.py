@@ -1,4 +1,19 @@
-"""Class-level and model-level views of a classifier and its explanations."""
+"""Class-level and model-level views of a classifier and its explanations.
+
+- :func:`class_averages`: per class, the mean series with a quantile band beside the mean
+  attribution and each channel's share, cases lined up explicitly (:func:`align_cases`:
+  start, end or resampled) and averaged over real steps only;
+- :func:`attribution_importance`: mean ``|attribution|`` per step and per channel over a data
+  set; :func:`permutation_importance`: the score drop when a channel or a time window is
+  permuted across cases (no attribution method involved);
+- :func:`class_prototypes`: activation maximization, one input per class, with its
+  probability and a realism percentile (:func:`rms_distances`,
+  :func:`nearest_neighbour_distances`);
+- :func:`misclassifications`: every off-diagonal confusion cell with the map for the true
+  class beside the map for the predicted class.
+
+Results are plain dataclasses of NumPy arrays; :mod:`tsexplain.plot.summary` draws them.
+"""
 
 from tsexplain.summarize.align import ALIGNS, Aligned, align_cases
 from tsexplain.summarize.classes import ClassAverages, class_averages
