@@ -965,6 +965,14 @@ def benchmark_cmd(
     help="An evaluation table (.json from tsexplain evaluate --out) to show.",
 )
 @click.option(
+    "--explanations",
+    "ex_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Explanations already computed for these cases (an .npz or the folder from "
+    "tsexplain explain); shown instead of computing --methods.",
+)
+@click.option(
     "--prototypes/--no-prototypes",
     default=True,
     show_default=True,
@@ -981,6 +989,7 @@ def report_cmd(
     max_cases: int,
     cases: str | None,
     evaluation_path: Path | None,
+    ex_path: Path | None,
     prototypes: bool,
     device: str,
     seed: int,
@@ -1003,11 +1012,18 @@ def report_cmd(
     history = read_training_history(model_path)
     evaluation = None if evaluation_path is None else ResultTable.read_json(evaluation_path)
     ds, index = _read_for(model, data_path, cases)
+    given = None
+    if ex_path is not None:
+        files = sorted(ex_path.glob("*.npz")) if ex_path.is_dir() else [ex_path]
+        if not files:
+            raise TsExplainError(f"--explanations {ex_path}: the folder holds no .npz file")
+        given = {ex.method: ex for ex in map(tx.Explanation.load, files)}
     path = build_report(
         model,
         ds,
         out,
         methods=names,
+        explanations=given,
         max_cases=max_cases,
         history=history,
         evaluation=evaluation,

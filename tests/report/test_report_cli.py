@@ -123,3 +123,21 @@ def test_data_with_a_class_the_model_never_saw(files, tmp_path, report_data):
     res = _run("report", "--model", files["run"], "--data", other, "--out", tmp_path / "r.html")
     assert res.exit_code == 2
     assert "Unknown" in res.output and not (tmp_path / "r.html").exists()
+
+
+def test_report_shows_explanations_computed_before(files, tmp_path):
+    ex_dir = tmp_path / "ex"
+    res = _run("explain", "--model", files["run"], "--data", files["data"], "--method",
+               "saliency,input_x_gradient", "--out", ex_dir)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "r.html"
+    res = _run("report", "--model", files["run"], "--data", files["data"], "--out", out,
+               "--explanations", ex_dir, "--no-prototypes")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    names = [m["name"] for m in page_data(out)["cases"]["methods"]]
+    assert sorted(names) == ["input_x_gradient", "saliency"]
+    res = _run("report", "--model", files["run"], "--data", files["data"], "--out", out.with_name("s.html"),
+               "--explanations", ex_dir, "--cases", "0:10")  # fmt: skip
+    assert res.exit_code == 2
+    assert "explains 60 cases but the data holds 10" in res.output
+    assert not out.with_name("s.html").exists()

@@ -77,10 +77,16 @@ def class_average_section(content: ReportContent) -> Section:
         maps.append({"name": name, "vmax": top if top > 0 else 1.0, "groups": per_group})
     assert first is not None
     n, total = len(content.sample), content.data.n_cases
-    over = f"all {n} cases" if n == total else f"the {n} of {total} cases in this page"
+    over = (
+        f"all {n} cases"
+        if n == total
+        else f"the {n} of {total} cases in this page (a sample that favours rare "
+        "confusion-matrix cells, so misclassified cases weigh more than in the whole data; "
+        "choose correctly classified cases to leave them out)"
+    )
     html = (
-        f'<p class="hint">Averages over {over}, taken over real steps only (positions: '
-        f"{html_text(first.axis_label)}). The band spans the "
+        f'<p class="hint">Averages over {over}, taken over real steps only; x axis: '
+        f"{html_text(first.axis_label)}. The band spans the "
         f"{first.quantiles[0]:.0%} to {first.quantiles[1]:.0%} quantiles of the series; the "
         "colour along the mean is the mean |attribution| (one scale for all classes). Each "
         "channel's share of the class's attribution stands beside its name.</p>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +234,6 @@ def _prototypes(
             "class prototypes follow the model's gradients, and this model is a callable, "
             "not a torch.nn.Module"
         )
-    log.info("optimising class prototypes")
     return class_prototypes(model, data, seed=seed), ""
 
 
@@ -296,12 +296,14 @@ def gather(
             f"case_ids must name each of the {data.n_cases} cases, got shape {ids.shape}"
         )
     data = prepare_for(model, data)
+    t0 = time.perf_counter()
     proba = predict_proba(model, data, batch_size=max(batch_size, 256))
+    log.info("predicted %d cases in %.1f s", data.n_cases, time.perf_counter() - t0)
     sample = choose_sample(data.y, proba.argmax(1), data.n_classes, max_cases, seed)
     shown = {} if explanations is None else _given(explanations, data.n_cases, sample)
     todo = [n for n in names if n not in shown]
     if todo:
-        log.info("explaining %d cases with %s", len(sample), ", ".join(todo))
+        t0 = time.perf_counter()
         seeded = {n: {"seed": seed} for n in todo if get_method(n).stochastic}
         params: dict[str, Any] = seeded.get(todo[0], {}) if len(todo) == 1 else seeded
         computed = explain(
@@ -313,8 +315,15 @@ def gather(
             **params,
         )
         shown.update(computed)
+        log.info(
+            "explained %d cases with %s in %.1f s",
+            len(sample), ", ".join(todo), time.perf_counter() - t0,
+        )  # fmt: skip
     order = [n for n in names if n in shown] + [n for n in shown if n not in names]
+    t0 = time.perf_counter()
     protos, protos_note = _prototypes(model, data, prototypes, seed)
+    if protos is not None and not isinstance(prototypes, Prototypes):
+        log.info("optimised %d class prototypes in %.1f s", len(protos.targets), time.perf_counter() - t0)
     return ReportContent(
         data=data,
         case_ids=ids,

@@ -1,8 +1,9 @@
 """The arrays a report embeds, made compact: real steps only, rounded, each stored once.
 
-Series values keep 4 significant digits; attributions are stored relative to their method's
-colour scale (``vmax``, the 99th percentile of ``|a|`` over the embedded cases) with 3 decimals,
-which is finer than any colour map resolves. A time-resolved map (``resolution="time"``) is
+Series values keep 4 significant digits; attributions are stored as whole numbers, in
+thousandths of their method's colour scale (``vmax``, the 99th percentile of ``|a|`` over the
+embedded cases), which is finer than any colour map resolves and about half the text of a
+decimal. A time-resolved map (``resolution="time"``) is
 stored once per case, not once per channel. The page builds its Plotly traces from these
 arrays; no trace carries its own copy.
 """
@@ -17,7 +18,11 @@ from tsexplain.explain import Explanation
 from tsexplain.report.content import ReportContent
 from tsexplain.series import real_slice
 
+#: attributions are stored in these fractions of their method's colour scale
+ATTRIBUTION_UNITS = 1000
+
 __all__ = [
+    "ATTRIBUTION_UNITS",
     "case_payload",
     "colour_scale",
     "mask_intervals",
@@ -113,9 +118,9 @@ def colour_scale(attributions: np.ndarray, lengths: np.ndarray, padding: str) ->
 
 
 def method_payload(name: str, ex: Explanation) -> dict[str, Any]:
-    """One method's maps of the embedded cases, relative to its colour scale ``vmax``:
-    ``a[case][row][step]`` over real steps, one row per channel (or one row for a
-    time-resolved map)."""
+    """One method's maps of the embedded cases in thousandths of its colour scale ``vmax``
+    (whole numbers; ``a * vmax / 1000`` is the attribution): ``a[case][row][step]`` over real
+    steps, one row per channel (or one row for a time-resolved map)."""
     t = ex.attributions.shape[-1]
     vmax = colour_scale(ex.attributions, ex.lengths, ex.padding)
     rel = ex.attributions / vmax
@@ -124,12 +129,13 @@ def method_payload(name: str, ex: Explanation) -> dict[str, Any]:
     for k in range(ex.n_cases):
         sl = real_slice(int(ex.lengths[k]), t, ex.padding)
         rows = rel[k, :1, sl] if time_only else rel[k, :, sl]
-        maps.append((np.round(rows.astype(np.float64), 3) + 0.0).tolist())  # no "-0.0"
+        maps.append(np.rint(rows.astype(np.float64) * ATTRIBUTION_UNITS).astype(np.int64).tolist())
     signed = bool((ex.attributions < 0).any())
     return {
         "name": name,
         "resolution": ex.resolution,
         "signed": signed,
         "vmax": float(round_significant(np.array([vmax]), 4)[0]),
+        "units": ATTRIBUTION_UNITS,
         "a": maps,
     }

@@ -130,6 +130,20 @@ def training(content: ReportContent) -> Section:
     return Section("training", "Training curves", '<div class="plot" id="tsx-training-plot"></div>', data)
 
 
+def _percent(share: float) -> str:
+    """A share of a row as a percentage that shows 0% and 100% only when exact.
+
+    >>> _percent(0.003), _percent(0.27), _percent(0.9969), _percent(1.0), _percent(0.9999)
+    ('0.3%', '27%', '99.7%', '100%', '>99.9%')
+    """
+    pct = 100 * float(share)
+    if pct in (0.0, 100.0):
+        return f"{pct:.0f}%"
+    if pct < 0.1 or pct > 99.9:
+        return "<0.1%" if pct < 50 else ">99.9%"
+    return f"{pct:.1f}%" if pct < 1 or pct > 99 else f"{pct:.0f}%"
+
+
 def confusion(content: ReportContent) -> Section:
     """The confusion matrix of every case; each cell lists its cases when clicked."""
     ds = content.data
@@ -152,7 +166,7 @@ def confusion(content: ReportContent) -> Section:
         cells_html = "".join(
             f'<td><button type="button" class="cell{" diag" if t == p else ""}" '
             f'data-true="{t}" data-pred="{p}" style="--share:{share[t, p]:.3f}">'
-            f"{int(counts[t, p])}<small>{100 * share[t, p]:.0f}%</small></button></td>"
+            f"{int(counts[t, p])}<small>{html_text(_percent(share[t, p]))}</small></button></td>"
             for p in range(ds.n_classes)
         )
         body.append(f'<tr><th scope="row">{html_text(name)}</th>{cells_html}</tr>')

@@ -29,6 +29,12 @@
     return v === null || v === undefined ? "\u2013" : Number(v).toFixed(digits);
   }
 
+  function ordinal(n) {
+    const s = ["th", "st", "nd", "rd"];
+    const v = n % 100;
+    return n + (s[(v - 20) % 10] || s[v] || s[0]);
+  }
+
   function axisName(prefix, k) {
     return k === 0 ? prefix : prefix + (k + 1);
   }
@@ -57,11 +63,12 @@
         notes.push({ xref: xa, yref: ya + " domain", x: T.best_epoch, y: 1, text: "kept", showarrow: false, xanchor: "right", yanchor: "top", font: { size: 11, color: "#666" } });
       }
     }
+    const tick = Math.max(1, Math.ceil(epochs.length / 12));
     const layout = {
       height: 320,
       margin: { l: 60, r: 20, t: 30, b: 50 },
-      xaxis: { domain: [0, 0.44], title: { text: "epoch" }, anchor: "y" },
-      xaxis2: { domain: [0.56, 1], title: { text: "epoch" }, anchor: "y2" },
+      xaxis: { domain: [0, 0.44], title: { text: "epoch" }, anchor: "y", dtick: tick },
+      xaxis2: { domain: [0.56, 1], title: { text: "epoch" }, anchor: "y2", dtick: tick },
       yaxis: { title: { text: "loss" }, anchor: "x" },
       yaxis2: { title: { text: "accuracy" }, anchor: "x2" },
       legend: { orientation: "h", y: 1.12, x: 0 },
@@ -141,7 +148,7 @@
       const pos = state.pos;
       const m = methods[state.method];
       const xs = cases.x[pos];
-      const maps = m.a[pos];
+      const maps = m.a[pos].map((row) => row.map((v) => v / m.units));
       const n = xs.length;
       const steps = Array.from({ length: xs[0].length }, (_, i) => i);
       let scale = 1;
@@ -382,7 +389,7 @@
       const pct = item.percentile;
       const realism = pct === null
         ? "realism: the class has one member only"
-        : "realism: nearest member at the " + Math.round(pct) + "th percentile of the class's own nearest-neighbour distances (" + (pct <= P.realistic ? "as close to real data as members are to each other" : "farther from real data than most members are from each other") + ")";
+        : "realism: nearest member at the " + ordinal(Math.round(pct)) + " percentile of the class's own nearest-neighbour distances (" + (pct <= P.realistic ? "as close to real data as members are to each other" : "farther from real data than most members are from each other") + ")";
       const plot = panel(panels, CLASSES[item.cls], ["p(" + CLASSES[item.cls] + ") = " + fmt(item.probability, 3) + "; " + realism]);
       const n = CHANNELS.length;
       const rows = channelRows(n, 130);
