@@ -160,8 +160,11 @@ def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data,
         "() => Array.from(document.querySelectorAll('#tsx-case-plot text[class^=y][class$=title]'),"
         " t => t.textContent)"
     )
-    assert EVIL_CHANNEL in titles
+    assert EVIL_CHANNEL[:23] + "\u2026" in titles  # long names cut on the axis ...
     assert "ch'1\"" in titles
+    assert EVIL_CHANNEL in text  # ... and shown whole in the overview
+    names = page.eval("() => document.getElementById('tsx-case-plot').data.map(t => t.name)")
+    assert names[0] == EVIL_CHANNEL.replace("<", "&lt;").replace(">", "&gt;")  # Plotly decodes
     headings = page.eval(
         "() => Array.from(document.querySelectorAll('#tsx-proto-panels h3'), h => h.textContent)"
     )

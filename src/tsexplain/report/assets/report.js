@@ -25,6 +25,12 @@
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
+  // Axis titles have little room: long names are cut (the full name is in the hover text).
+  function short(s, n) {
+    s = String(s);
+    return s.length > n ? s.slice(0, n - 1) + "\u2026" : s;
+  }
+
   function fmt(v, digits) {
     return v === null || v === undefined ? "\u2013" : Number(v).toFixed(digits);
   }
@@ -172,7 +178,7 @@
         const a = maps[m.resolution === "time" ? 0 : c];
         const ya = axisName("y", c);
         const top = 1 - c * (h + gap);
-        layout[axisName("yaxis", c)] = { domain: [Math.max(top - h, 0), top], title: { text: plotlyText(CHANNELS[c]) }, anchor: "x", zeroline: false };
+        layout[axisName("yaxis", c)] = { domain: [Math.max(top - h, 0), top], title: { text: plotlyText(short(CHANNELS[c], 24)) }, anchor: "x", zeroline: false };
         traces.push({
           type: "scatter",
           mode: "lines+markers",
@@ -350,8 +356,10 @@
       const G = A.groups[by];
       const M = m.groups[by];
       panels.replaceChildren();
+      // every panel in place before any is drawn, so that each plot gets its final width
+      const plots = CLASSES.map((name, k) => panel(panels, name + " (" + G.counts[k] + (G.counts[k] === 1 ? " case)" : " cases)")));
       CLASSES.forEach((name, k) => {
-        const plot = panel(panels, name + " (" + G.counts[k] + (G.counts[k] === 1 ? " case)" : " cases)"));
+        const plot = plots[k];
         if (!G.counts[k]) { plot.appendChild(el("p", "hint", "No case in this group.")); return; }
         const n = CHANNELS.length;
         const rows = channelRows(n, 150);
@@ -360,7 +368,7 @@
         for (let c = 0; c < n; c++) {
           const ya = axisName("y", c);
           const share = M.share[k][c];
-          const label = CHANNELS[c] + (share === null ? "" : " \u00b7 " + Math.round(100 * share) + "%");
+          const label = short(CHANNELS[c], 18) + (share === null ? "" : " \u00b7 " + Math.round(100 * share) + "%");
           layout[axisName("yaxis", c)] = { domain: rows.domain(c), title: { text: plotlyText(label) }, anchor: "x", zeroline: false };
           const band = { x: A.positions, xaxis: "x", yaxis: ya, mode: "lines", line: { width: 0 }, hoverinfo: "skip" };
           traces.push(Object.assign({ y: G.lower[k][c] }, band));
@@ -385,27 +393,29 @@
 
   function Prototypes(P) {
     const panels = document.getElementById("tsx-proto-panels");
-    for (const item of P.items) {
+    const plots = P.items.map((item) => {
       const pct = item.percentile;
       const realism = pct === null
         ? "realism: the class has one member only"
         : "realism: nearest member at the " + ordinal(Math.round(pct)) + " percentile of the class's own nearest-neighbour distances (" + (pct <= P.realistic ? "as close to real data as members are to each other" : "farther from real data than most members are from each other") + ")";
-      const plot = panel(panels, CLASSES[item.cls], ["p(" + CLASSES[item.cls] + ") = " + fmt(item.probability, 3) + "; " + realism]);
+      return panel(panels, CLASSES[item.cls], ["p(" + CLASSES[item.cls] + ") = " + fmt(item.probability, 3) + "; " + realism]);
+    });
+    P.items.forEach((item, k) => {
       const n = CHANNELS.length;
       const rows = channelRows(n, 130);
       const traces = [];
       const layout = { height: rows.height, margin: { l: 70, r: 10, t: 10, b: 50 }, showlegend: false, hovermode: "closest" };
       for (let c = 0; c < n; c++) {
         const ya = axisName("y", c);
-        layout[axisName("yaxis", c)] = { domain: rows.domain(c), title: { text: plotlyText(CHANNELS[c]) }, anchor: "x", zeroline: false };
+        layout[axisName("yaxis", c)] = { domain: rows.domain(c), title: { text: plotlyText(short(CHANNELS[c], 24)) }, anchor: "x", zeroline: false };
         item.neighbours.forEach((nb, j) => {
           traces.push({ x: nb.x[c].map((_, i) => nb.start + i), y: nb.x[c], xaxis: "x", yaxis: ya, mode: "lines", line: { color: "rgba(110, 110, 110, 0.45)", width: 1 }, name: "member " + (j + 1), hovertemplate: "nearest member " + (j + 1) + "<br>step %{x}<br>%{y:.4g}<extra></extra>" });
         });
-        traces.push({ x: item.x[c].map((_, i) => item.start + i), y: item.x[c], xaxis: "x", yaxis: ya, mode: "lines", line: { color: "#b2182b", width: 2.5 }, name: "prototype", hovertemplate: "prototype<br>step %{x}<br>%{y:.4g}<extra></extra>" });
+        traces.push({ x: item.x[c].map((_, i) => item.start + i), y: item.x[c], xaxis: "x", yaxis: ya, mode: "lines", line: { color: "#b2182b", width: 2.5 }, name: plotlyText(CHANNELS[c]), hovertemplate: "prototype<br>step %{x}<br>%{y:.4g}<extra>%{fullData.name}</extra>" });
       }
       layout.xaxis = { anchor: axisName("y", n - 1), title: { text: "step (as the model reads the series)" }, zeroline: false };
-      Plotly.newPlot(plot, traces, layout, CONFIG);
-    }
+      Plotly.newPlot(plots[k], traces, layout, CONFIG);
+    });
   }
 
   // ------------------------------------------------------------------ start
