@@ -205,13 +205,19 @@ class ModelAdapter:
         return torch.as_tensor(out.astype(np.float64), dtype=x.dtype, device=x.device)
 
     def scores(self, X: np.ndarray, lengths: np.ndarray | None, padding: str) -> np.ndarray:
-        """Scores ``(N, K)`` (float64) of an array ``X`` ``(N, C, T)``, in evaluation mode."""
-        x = torch.from_numpy(np.array(X, dtype=np.float32)).to(self.device)
-        lens = None
-        if lengths is not None and not bool((np.asarray(lengths) == X.shape[-1]).all()):
-            lens = torch.from_numpy(np.asarray(lengths, dtype=np.int64)).to(self.device)
+        """Scores ``(N, K)`` (float64) of an array ``X`` ``(N, C, T)``, in evaluation mode; the
+        array moves to the model's device one batch at a time."""
+        device, b, t = self.device, self.batch_size, X.shape[-1]
+        lens_all = None if lengths is None else np.asarray(lengths, dtype=np.int64)
+        out = []
         with self.active():
-            return self(x, lens, padding).double().cpu().numpy()
+            for i in range(0, len(X), b):
+                x = torch.from_numpy(np.array(X[i : i + b], dtype=np.float32)).to(device)
+                lens = None
+                if lens_all is not None and not bool((lens_all[i : i + b] == t).all()):
+                    lens = torch.from_numpy(lens_all[i : i + b]).to(device)
+                out.append(self(x, lens, padding).double().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0))
 
     def proba(self, X: np.ndarray, lengths: np.ndarray | None, padding: str) -> np.ndarray:
         """Class probabilities ``(N, K)`` (float64) of an array ``X`` ``(N, C, T)``: the
