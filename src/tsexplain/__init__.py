@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
-from tsexplain import data, models, train
+from tsexplain import data, models, summarize, train
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate import benchmark, evaluate
 from tsexplain.explain import Explanation, explain, explain_methods
@@ -44,6 +44,7 @@ __all__ = [
     "predict_proba",
     "prepare_for",
     "save_model",
+    "summarize",
     "train",
 ]
 
