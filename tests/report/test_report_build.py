@@ -189,6 +189,8 @@ def _nothing_written(folder):
     ("kwargs", "message"),
     [
         ({"max_cases": 0}, "max_cases must be a whole number >= 1"),
+        ({"max_cases": 2.5}, "max_cases must be a whole number >= 1"),
+        ({"prototypes": "yes"}, "prototypes must be True, False or a Prototypes"),
         ({"methods": ["lstm_gradcam"]}, "lstm_gradcam cannot explain this model.*recurrent"),
         ({"methods": ["no_such_method"]}, "unknown explanation method 'no_such_method'"),
         ({"history": 3}, "history must be a FitResult"),

@@ -256,6 +256,44 @@ def _given(
     return out
 
 
+def _explain(
+    model: Any, data: Dataset, names: list[str], seed: int, batch_size: int, progress: bool | None
+) -> dict[str, Explanation]:
+    """``data`` explained with every method of ``names`` (stochastic ones seeded)."""
+    t0 = time.perf_counter()
+    seeded = {n: {"seed": seed} for n in names if get_method(n).stochastic}
+    params: dict[str, Any] = seeded.get(names[0], {}) if len(names) == 1 else seeded
+    out = explain(
+        model, data, method=names, batch_size=batch_size, progress=progress, **params
+    )
+    log.info(
+        "explained %d cases with %s in %.1f s",
+        data.n_cases, ", ".join(names), time.perf_counter() - t0,
+    )  # fmt: skip
+    return out
+
+
+def _check_inputs(
+    data: Any, max_cases: Any, evaluation: Any, benchmark: Any, prototypes: Any
+) -> None:
+    """Raise :class:`TsExplainError` for inputs of the wrong kind, before any work."""
+    if not isinstance(data, Dataset):
+        raise TsExplainError(f"data must be a tsexplain Dataset, got {type(data).__name__}")
+    whole = isinstance(max_cases, int | np.integer) and not isinstance(max_cases, bool)
+    if max_cases is not None and not (whole and max_cases >= 1):
+        raise TsExplainError(f"max_cases must be a whole number >= 1 or None, got {max_cases!r}")
+    if evaluation is not None and not isinstance(evaluation, ResultTable):
+        raise TsExplainError(f"evaluation must be a ResultTable, got {type(evaluation).__name__}")
+    if benchmark is not None and not isinstance(benchmark, BenchmarkResult):
+        raise TsExplainError(
+            f"benchmark must be a BenchmarkResult, got {type(benchmark).__name__}"
+        )
+    if not isinstance(prototypes, bool | Prototypes):
+        raise TsExplainError(
+            f"prototypes must be True, False or a Prototypes, got {type(prototypes).__name__}"
+        )
+
+
 def gather(
     model: Any,
     data: Dataset,
@@ -273,20 +311,7 @@ def gather(
     progress: bool | None = False,
 ) -> ReportContent:
     """Compute what a report shows (see :func:`tsexplain.report.build_report`)."""
-    if not isinstance(data, Dataset):
-        raise TsExplainError(f"data must be a tsexplain Dataset, got {type(data).__name__}")
-    if max_cases is not None and (isinstance(max_cases, bool) or int(max_cases) < 1):
-        raise TsExplainError(f"max_cases must be a whole number >= 1 or None, got {max_cases!r}")
-    if evaluation is not None and not isinstance(evaluation, ResultTable):
-        raise TsExplainError(f"evaluation must be a ResultTable, got {type(evaluation).__name__}")
-    if benchmark is not None and not isinstance(benchmark, BenchmarkResult):
-        raise TsExplainError(
-            f"benchmark must be a BenchmarkResult, got {type(benchmark).__name__}"
-        )
-    if not isinstance(prototypes, bool | Prototypes):
-        raise TsExplainError(
-            f"prototypes must be True, False or a Prototypes, got {type(prototypes).__name__}"
-        )
+    _check_inputs(data, max_cases, evaluation, benchmark, prototypes)
     rows, best = _history(history)
     notes: dict[str, str] = {}
     names = [] if explanations is not None and methods is None else _methods(model, methods, notes)
@@ -303,22 +328,7 @@ def gather(
     shown = {} if explanations is None else _given(explanations, data.n_cases, sample)
     todo = [n for n in names if n not in shown]
     if todo:
-        t0 = time.perf_counter()
-        seeded = {n: {"seed": seed} for n in todo if get_method(n).stochastic}
-        params: dict[str, Any] = seeded.get(todo[0], {}) if len(todo) == 1 else seeded
-        computed = explain(
-            model,
-            data.subset(sample),
-            method=todo,
-            batch_size=batch_size,
-            progress=progress,
-            **params,
-        )
-        shown.update(computed)
-        log.info(
-            "explained %d cases with %s in %.1f s",
-            len(sample), ", ".join(todo), time.perf_counter() - t0,
-        )  # fmt: skip
+        shown.update(_explain(model, data.subset(sample), todo, seed, batch_size, progress))
     order = [n for n in names if n in shown] + [n for n in shown if n not in names]
     t0 = time.perf_counter()
     protos, protos_note = _prototypes(model, data, prototypes, seed)
