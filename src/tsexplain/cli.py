@@ -474,7 +474,7 @@ def demo(out: Path, seed: int, n_cases: int, epochs: int, progress: bool | None)
         )
     )
     click.echo(
-        f"wrote {out}/ (model, metrics.json, figures/) in {summary['seconds']['total']:.1f} s"
+        f"wrote {out}/ (model, metrics.json, figures/, report.html) in {summary['seconds']['total']:.1f} s"
     )
 
 

@@ -30,14 +30,18 @@ from matplotlib.colors import Normalize
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.synthetic import make_sensor_failure
 from tsexplain.evaluate.localization import localization_scores
+from tsexplain.evaluate import evaluate
 from tsexplain.explain import Explanation, explain
 from tsexplain.models import build
 from tsexplain.plot import (
     plot_attribution,
+    plot_class_average,
     plot_class_histogram,
     plot_confusion_matrix,
     plot_training_curves,
 )
+from tsexplain.report import build_report
+from tsexplain.summarize import class_averages
 from tsexplain.train import classification_report, fit, save_model
 
 __all__ = ["DemoConfig", "mass_inside", "run_demo"]
@@ -222,6 +226,23 @@ def run_demo(
     val.save(out / "val.npz")
     ex.save(out / "gradcam.npz")
     per_channel.save(out / "gradcam_channel.npz")
+    # from local to global: the average channel-resolved map of each class beside its series
+    averages = class_averages(per_channel, val, by="true")
+    fig = plot_class_average(averages)
+    fig.savefig(figures / "class_average.png", dpi=110)
+    plt.close(fig)
+    written.append("class_average.png")
+    quality = evaluate(model, val, [ex, per_channel], metrics=["localization"], seed=cfg.seed)
+    build_report(
+        model,
+        val,
+        out / "report.html",
+        explanations={"gradcam_channel": per_channel, "gradcam": ex},
+        history=run,
+        evaluation=quality,
+        seed=cfg.seed,
+        progress=progress,
+    )
     n_detected = len(detected)
     summary: dict[str, Any] = {
         "config": cfg.__dict__,
@@ -242,6 +263,7 @@ def run_demo(
         },
         "training": run.as_dict(),
         "figures": written,
+        "report": "report.html",
         "figure_colour_scale_max": vmax,
         "seconds": {"train": t_train, "total": time.perf_counter() - t0},
     }
