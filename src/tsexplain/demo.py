@@ -231,7 +231,6 @@ def run_demo(
     fig = plot_class_average(averages)
     fig.savefig(figures / "class_average.png", dpi=110)
     plt.close(fig)
-    written.append("class_average.png")
     quality = evaluate(model, val, [ex, per_channel], metrics=["localization"], seed=cfg.seed)
     build_report(
         model,
@@ -263,6 +262,7 @@ def run_demo(
         },
         "training": run.as_dict(),
         "figures": written,
+        "class_average_figure": "class_average.png",
         "report": "report.html",
         "figure_colour_scale_max": vmax,
         "seconds": {"train": t_train, "total": time.perf_counter() - t0},
