@@ -131,3 +131,18 @@ def test_progress_reaches_fit_and_explain(demo_out):
     names = [name for name, _ in calls]
     assert names.count("fit") == 1 and names.count("explain") == 3
     assert all(kwargs.get("progress") is False for _, kwargs in calls)
+
+
+def test_demo_goes_from_local_to_global(demo_out):
+    """The class-average figure and the report are written; the report carries the class
+    averages, the localization quality of both maps and the demo's classes."""
+    out, summary, figures, _ = demo_out
+    assert summary["class_average_figure"] == "class_average.png"
+    assert (out / "figures" / "class_average.png").stat().st_size > 10_000
+    fig = figures["class_average.png"]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert any(t.startswith("Normal (n=") for t in titles)
+    assert any(t.startswith("Sensor Failure (n=") for t in titles)
+    page = (out / summary["report"]).read_text(encoding="utf-8")
+    assert page.count("<html") == 1 and "Class averages" in page and "Explanation quality" in page
+    assert "relevance_mass" in page and "gradcam_channel" in page
