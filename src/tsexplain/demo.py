@@ -29,8 +29,8 @@ from matplotlib.colors import Normalize
 
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.synthetic import make_sensor_failure
-from tsexplain.evaluate.localization import localization_scores
 from tsexplain.evaluate import evaluate
+from tsexplain.evaluate.localization import localization_scores
 from tsexplain.explain import Explanation, explain
 from tsexplain.models import build
 from tsexplain.plot import (
