@@ -182,16 +182,20 @@ class _Job:
 # ---------------------------------------------------------------------------- metric groups
 def _localization(job: _Job, names: list[str]) -> None:
     if job.mask is None or not job.mask.any():
-        problem = "no ground-truth mask" if job.mask is None else "the ground-truth mask is empty"
+        problem = (
+            "the data has no ground-truth mask"
+            if job.mask is None
+            else "the data's ground-truth mask marks no step"
+        )
         if job.explicit:
             raise TsExplainError(
-                f"metric(s) {', '.join(names)} compare attributions with a ground-truth mask, and the "
-                f"data has {problem}; pass mask= (bool, shape (n_cases, n_channels, n_timepoints)), "
+                f"metric(s) {', '.join(names)} compare attributions with a ground-truth mask, and "
+                f"{problem}; pass mask= (bool, shape (n_cases, n_channels, n_timepoints)), "
                 "use a Dataset that carries one (e.g. tsexplain.data.make_sensor_failure), "
                 "or leave the localization metrics out"
             )
         for m in names:
-            job.skip(m, f"{problem} on the data")
+            job.skip(m, problem)
         return
     for level in job.levels(("time", "channel-time")):
         ours = localization_scores(job.ex.attributions, job.mask, job.lengths, job.padding, level, job.config.absolute)
