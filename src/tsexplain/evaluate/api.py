@@ -327,7 +327,7 @@ def _axioms(job: _Job, names: list[str]) -> None:
 def _rebuild_baseline(job: _Job) -> np.ndarray | float | None:
     """The path start of the explanation's method: zeros or a number from its parameters, or
     the method's own ``baselines(x, lengths, padding)`` when it can be rebuilt; else ``None``."""
-    spec = job.ex.params.get("baseline", "zeros")
+    spec = job.ex.params.get("baseline", "zero")
     if spec is None or (isinstance(spec, str) and spec in ("zero", "zeros")):
         return 0.0
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
