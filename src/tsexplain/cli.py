@@ -381,6 +381,14 @@ def _device(name: str) -> Any:
     return device
 
 
+_trust_pickle_option = click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Load a pickled classifier (.pkl, .pickle, .joblib). Loading a pickle runs the code it "
+    "holds: use only files you made or trust.",
+)
+
+
 def _model_dir(path: Path) -> Path:
     """Accept the model folder itself or an output folder that holds ``model/``."""
     return path / "model" if (path / "model" / "config.json").exists() else path
@@ -709,6 +717,7 @@ def train(
     help="Also draw the first N cases.",
 )
 @_device_option
+@_trust_pickle_option
 @_progress_option
 def explain_cmd(
     model_path: Path,
@@ -720,6 +729,7 @@ def explain_cmd(
     out: Path,
     figures: int,
     device: str,
+    trust_pickle: bool,
     progress: bool | None,
 ) -> None:
     """Explain a saved model's decisions on a data file."""
@@ -740,7 +750,9 @@ def explain_cmd(
             f"--out {out} names one .npz file but {len(names)} methods are chosen; give a folder"
         )
     check_output_location(out, folder=not single_file)
-    model = tx.load_model(_model_dir(model_path), device=_device(device))
+    model = tx.load_model(
+        _model_dir(model_path), device=_device(device), trust_pickle=trust_pickle
+    )
     ds, index = _read_for(model, data_path, cases)
     settings = chosen[names[0]] if len(names) == 1 else {n: s for n, s in chosen.items() if s}
     result = tx.explain(
@@ -806,6 +818,7 @@ def explain_cmd(
     "--out", type=click.Path(path_type=Path), default=None, help="Write the table as .csv or .json."
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@_trust_pickle_option
 @_progress_option
 def evaluate_cmd(
     model_path: Path,
@@ -815,6 +828,7 @@ def evaluate_cmd(
     cases: str | None,
     out: Path | None,
     seed: int,
+    trust_pickle: bool,
     progress: bool | None,
 ) -> None:
     """Score one method's explanations: localization, faithfulness, sanity, robustness, ...
@@ -828,7 +842,7 @@ def evaluate_cmd(
         if out.suffix not in (".csv", ".json"):
             raise TsExplainError(f"--out must end in .csv or .json, got {out.name}")
         check_output_location(out, folder=False)
-    model = tx.load_model(_model_dir(model_path))
+    model = tx.load_model(_model_dir(model_path), trust_pickle=trust_pickle)
     ds, _ = _read_for(model, data_path, cases)
     ex = tx.Explanation.load(ex_path)
     if ex.n_cases != ds.n_cases:

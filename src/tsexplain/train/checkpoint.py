@@ -161,8 +161,15 @@ def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[st
     return name, n_channels, n_classes, spec, dict(meta)
 
 
-def load_model(path: str | os.PathLike[str], device: str | None = None) -> SeriesClassifier:
+def load_model(
+    path: str | os.PathLike[str], device: str | None = None, *, trust_pickle: bool = False
+) -> SeriesClassifier:
     """Rebuild a model saved by :func:`save_model`, in evaluation mode.
+
+    An ``.onnx`` file loads with :func:`tsexplain.models.onnx.load_onnx`; a pickled
+    classifier (``.pkl``, ``.pickle``, ``.joblib``) with
+    :func:`tsexplain.models.foreign.load_pickle`, only with ``trust_pickle=True`` since
+    unpickling runs code.
 
     Every field of ``config.json`` is checked before the model is built: the architecture's
     name, channel and class counts, its hyperparameters (by the model's own checks), and what
@@ -174,6 +181,14 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Serie
     architecture the config describes.
     """
     path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        from tsexplain.models.onnx import load_onnx
+
+        return load_onnx(path)  # type: ignore[return-value]  # a module or an onnxruntime callable
+    if path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
+        from tsexplain.models.foreign import load_pickle
+
+        return load_pickle(path, trust_pickle=trust_pickle)
     cfg_path, w_path = path / CONFIG, path / WEIGHTS
     if not path.is_dir() or not cfg_path.is_file() or not w_path.is_file():
         raise TsExplainError(

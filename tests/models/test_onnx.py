@@ -1,0 +1,129 @@
+"""ONNX graphs explained through onnxruntime (and through onnx2torch where it is installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import tsexplain as tx
+from tsexplain.errors import TsExplainError
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from tsexplain.models.onnx import OnnxClassifier, load_onnx
+
+HAS_CONVERTER = importlib.util.find_spec("onnx2torch") is not None
+
+
+def _export(model: torch.nn.Module, path: Path, x: torch.Tensor, dynamic: dict | None) -> Path:
+    with warnings.catch_warnings():  # the TorchScript exporter announces its deprecation
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (x,),
+            str(path),
+            dynamo=False,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes=dynamic,
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def native() -> torch.nn.Module:
+    return tx.models.build("causal_cnn", 3, 2, filters=(4, 8), seed=0).eval()
+
+
+@pytest.fixture(scope="module")
+def data() -> tx.data.Dataset:
+    return tx.data.make_sensor_failure(6, min_length=40, max_length=40, seed=1)
+
+
+@pytest.fixture(scope="module")
+def graph(native: torch.nn.Module, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
+    return _export(native, path, torch.randn(2, 3, 40), {"x": {0: "n", 2: "t"}, "y": {0: "n"}})
+
+
+def test_occlusion_through_onnxruntime_equals_native(native, data, graph) -> None:
+    model = load_onnx(graph, convert=False) if HAS_CONVERTER else tx.load_model(graph)
+    assert isinstance(model, OnnxClassifier)
+    want = tx.explain(native, data, method="occlusion").attributions
+    got = tx.explain(model, data, method="occlusion").attributions
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_channels_last_graph(native, data, tmp_path) -> None:
+    class Last(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = native
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x.transpose(1, 2))
+
+    path = _export(
+        Last().eval(),
+        tmp_path / "last.onnx",
+        torch.randn(2, 40, 3),
+        {"x": {0: "n", 1: "t"}, "y": {0: "n"}},
+    )
+    model = load_onnx(path, convert=False)
+    assert model.layout == "channels_last"
+    want = tx.explain(native, data, method="occlusion").attributions
+    got = tx.explain(model, data, method="occlusion").attributions
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_gradient_method_on_runtime_graph_names_the_methods_that_work(graph, data) -> None:
+    with pytest.raises(TsExplainError, match="occlusion"):
+        tx.explain(load_onnx(graph, convert=False), data, method="saliency")
+
+
+def test_unresolvable_dynamic_shape(native, tmp_path) -> None:
+    path = _export(
+        native,
+        tmp_path / "dyn.onnx",
+        torch.randn(2, 3, 40),
+        {"x": {0: "n", 1: "c", 2: "t"}, "y": {0: "n"}},
+    )
+    with pytest.raises(TsExplainError, match="cannot be resolved.*layout='channels_first'"):
+        tx.load_model(path)
+    assert load_onnx(path, convert=False, layout="channels_first").layout == "channels_first"
+
+
+def test_fixed_length_graph_says_how_to_export(native, tmp_path) -> None:
+    path = _export(native, tmp_path / "fixed.onnx", torch.randn(1, 3, 40), None)
+    model = load_onnx(path, convert=False)
+    assert model.batch == 1 and model.n_timepoints == 40
+    x = np.random.default_rng(0).normal(size=(3, 3, 40)).astype(np.float32)
+    want = native(torch.from_numpy(x)).detach().numpy()
+    assert np.abs(model(x) - want).max() <= 1e-5  # a fixed batch of 1 runs row by row
+    with pytest.raises(TsExplainError, match="dynamic time axis"):
+        model(x[:, :, :30])
+
+
+def test_missing_file(tmp_path) -> None:
+    with pytest.raises(TsExplainError, match="no such ONNX file"):
+        tx.load_model(tmp_path / "none.onnx")
+
+
+def test_converted_graph_matches_native(native, data, graph) -> None:
+    pytest.importorskip("onnx2torch")
+    model = load_onnx(graph, convert=True)
+    assert isinstance(model, torch.nn.Module)
+    for method in ("occlusion", "saliency"):
+        want = tx.explain(native, data, method=method).attributions
+        got = tx.explain(model, data, method=method).attributions
+        assert np.abs(got - want).max() <= 1e-5, method
+    convs = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv1d)]
+    want = tx.explain(native, data, method="gradcam", layer="blocks.1.conv").attributions
+    got = tx.explain(model, data, method="gradcam", layer=convs[-1]).attributions
+    assert np.abs(got - want).max() <= 1e-4
