@@ -166,6 +166,7 @@ def load_model(
 ) -> SeriesClassifier:
     """Rebuild a model saved by :func:`save_model`, in evaluation mode.
 
+    A Keras ``.keras``/``.h5`` file loads with :func:`tsexplain.models.keras.load_keras`.
     An ``.onnx`` file loads with :func:`tsexplain.models.onnx.load_onnx`; a pickled
     classifier (``.pkl``, ``.pickle``, ``.joblib``) with
     :func:`tsexplain.models.foreign.load_pickle`, only with ``trust_pickle=True`` since
@@ -181,6 +182,10 @@ def load_model(
     architecture the config describes.
     """
     path = Path(path)
+    if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        from tsexplain.models.keras import load_keras
+
+        return load_keras(path, device)  # type: ignore[return-value]  # a Keras wrapper module
     if path.suffix.lower() == ".onnx":
         from tsexplain.models.onnx import load_onnx
 
