@@ -38,6 +38,23 @@ def test_occlusion_of_a_classifier_equals_that_of_its_probabilities(data) -> Non
     assert got.shape == few.X.shape and np.abs(got - want).max() <= 1e-12
 
 
+def test_explain_and_evaluate_take_the_fitted_classifier(data) -> None:
+    fitted = _fit(data)
+    few = data.subset(np.arange(4))
+    want = tx.explain(as_classifier(fitted), few, method="occlusion")
+    got = tx.explain(fitted, few, method="occlusion")
+    np.testing.assert_array_equal(got.attributions, want.attributions)
+    table = tx.evaluate(fitted, few, got, metrics=["gini", "deletion_auc"], n_boot=10)
+    assert len(table.rows) > 0
+
+
+def test_modules_and_callables_pass_through(data) -> None:
+    net = tx.models.build("causal_cnn", 3, 2, seed=0)
+    assert as_classifier(net) is net
+    f = lambda x: np.full((len(x), 2), 0.5)  # noqa: E731
+    assert as_classifier(f) is f
+
+
 def test_text_classes_order_the_data(data) -> None:
     clf = as_classifier(_fit(data, names=True))
     assert clf.meta == {"classes": sorted(data.classes)}

@@ -33,6 +33,7 @@ from tsexplain.evaluate.sanity import (
 from tsexplain.evaluate.similarity import rank_correlation
 from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
 from tsexplain.explain import Explanation
+from tsexplain.models.foreign import as_classifier
 from tsexplain.series import ModelAdapter, SeriesBatch, as_series, channel_stats, model_device
 from tsexplain.train.prepare import prepare_for
 
@@ -496,6 +497,7 @@ def evaluate(
     """
     cfg = EvalConfig.from_options(config, options)
     names, explicit = _resolve_metrics(metrics)
+    model = as_classifier(model)
     if not (isinstance(model, nn.Module) or callable(model)):
         raise TsExplainError(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
     if isinstance(data, Dataset):

@@ -14,6 +14,7 @@ from tsexplain.explain._engine import run_methods
 from tsexplain.explain.base import Method, check_hyperparameters
 from tsexplain.explain.explanation import Explanation
 from tsexplain.explain.registry import available_methods, get_method
+from tsexplain.models.foreign import as_classifier
 from tsexplain.series import as_series
 from tsexplain.train.prepare import prepare_for
 
@@ -90,7 +91,9 @@ def explain(
     model : torch.nn.Module or callable
         A classifier mapping ``(N, C, T)`` to logits (any module: one whose ``forward`` takes
         ``lengths`` gets them, any other sees each case's real steps only); the
-        model-agnostic methods also take a ``predict_proba``-like callable.
+        model-agnostic methods also take a ``predict_proba``-like callable or a fitted
+        classifier with ``predict_proba`` (scikit-learn, aeon: see
+        :func:`tsexplain.models.foreign.as_classifier`).
     data : Dataset or ndarray of shape (n_cases, n_channels, n_timepoints)
         The series to explain. A Dataset is first read as the model was trained
         (:func:`tsexplain.prepare_for`: its class order, z-normalised when training was).
@@ -135,6 +138,7 @@ def explain(
         )
     if len(set(names)) != len(names):
         raise TsExplainError(f"method names repeat: {names}")
+    model = as_classifier(model)
     methods = _build(model, names, params)
     if isinstance(data, Dataset):
         data = prepare_for(model, data)

@@ -130,8 +130,9 @@ def _probabilities(out: np.ndarray) -> bool:
 
 
 def as_classifier(model: Any, *, layout: str = "auto") -> Any:
-    """``model`` as tsexplain calls it: a module or plain callable unchanged, an object with
-    ``predict_proba`` as a :class:`ProbaClassifier`.
+    """``model`` as tsexplain calls it: a module or any callable unchanged, any other object
+    with ``predict_proba`` (a fitted scikit-learn, aeon or sktime classifier) as a
+    :class:`ProbaClassifier`.
 
     Examples
     --------
@@ -143,9 +144,9 @@ def as_classifier(model: Any, *, layout: str = "auto") -> Any:
     >>> clf(X[:3]).shape
     (3, 2)
     """
-    if callable(getattr(model, "predict_proba", None)) and not isinstance(model, ProbaClassifier):
-        return ProbaClassifier(model, layout=layout)
-    return model
+    if callable(model) or not callable(getattr(model, "predict_proba", None)):
+        return model
+    return ProbaClassifier(model, layout=layout)
 
 
 def load_pickle(
