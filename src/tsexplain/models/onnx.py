@@ -8,6 +8,11 @@ size is the channel axis, the one with a symbolic size is time; when both have f
 graph is taken as channels first. Its first output must be class scores ``(N, K)``: logits
 (converted path) or scores that onnxruntime returns as they are.
 
+Lengths. A graph whose time axis is dynamic is called on each case's real steps (cases of
+equal length together). A traced export can still fix, inside the graph, the length it was
+traced at (the declared axis stays symbolic): check the graph's scores at two lengths before
+explaining variable-length data with it.
+
 Gradients. With ``onnx2torch`` installed (``tsexplain[onnx]``) the graph is converted to a
 ``torch.nn.Module``: every method works, and convolution layers are addressed by the names of
 the converted modules (``[n for n, m in model.named_modules()]``). Otherwise, or with
