@@ -893,6 +893,7 @@ def evaluate_cmd(
     show_default=True,
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@_trust_pickle_option
 @_progress_option
 def benchmark_cmd(
     model_path: Path,
@@ -902,6 +903,7 @@ def benchmark_cmd(
     max_cases: int | None,
     out: Path,
     seed: int,
+    trust_pickle: bool,
     progress: bool | None,
 ) -> None:
     """Compare explanation methods on one model and data set, rank them, write table and figures."""
@@ -917,7 +919,7 @@ def benchmark_cmd(
     if cases is not None and max_cases is not None:
         raise TsExplainError("give --cases or --max-cases, not both")
     check_output_location(out, folder=True)
-    model = tx.load_model(_model_dir(model_path))
+    model = tx.load_model(_model_dir(model_path), trust_pickle=trust_pickle)
     ds, _ = _read_for(model, data_path, cases)
     if max_cases is not None and max_cases < ds.n_cases:
         ds = ds.subset(np.arange(max_cases))
@@ -994,6 +996,7 @@ def benchmark_cmd(
 )
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True)
+@_trust_pickle_option
 @_progress_option
 def report_cmd(
     model_path: Path,
@@ -1007,6 +1010,7 @@ def report_cmd(
     prototypes: bool,
     device: str,
     seed: int,
+    trust_pickle: bool,
     progress: bool | None,
 ) -> None:
     """Write one self-contained interactive HTML report of a model on a data file."""
@@ -1022,7 +1026,9 @@ def report_cmd(
         raise TsExplainError(f"--out must end in .html, got {out.name}")
     check_output_location(out, folder=False)
     names = [n.strip() for m in methods for n in m.split(",") if n.strip()] or None
-    model = tx.load_model(_model_dir(model_path), device=_device(device))
+    model = tx.load_model(
+        _model_dir(model_path), device=_device(device), trust_pickle=trust_pickle
+    )
     history = read_training_history(model_path)
     evaluation = None if evaluation_path is None else ResultTable.read_json(evaluation_path)
     ds, index = _read_for(model, data_path, cases)

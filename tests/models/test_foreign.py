@@ -132,3 +132,21 @@ def test_cli_explains_and_evaluates_a_pickled_classifier(data, tmp_path) -> None
         )
         assert res.exit_code == 0, res.output
         assert "deletion" in res.output or "insertion" in res.output, res.output
+
+
+def test_cli_benchmarks_and_reports_a_pickled_classifier(data, tmp_path) -> None:
+    runner = CliRunner()
+    data_path = data.save(tmp_path / "d.npz")
+    model_path = tmp_path / "clf.pkl"
+    model_path.write_bytes(pickle.dumps(_fit(data)))
+    base = ["--model", str(model_path), "--data", str(data_path), "--trust-pickle"]
+    res = runner.invoke(
+        cli, ["benchmark", *base, "--max-cases", "6", "--out", str(tmp_path / "bench")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "recommended: " in res.output and "skipped saliency" in res.output
+    res = runner.invoke(
+        cli, ["report", *base, "--max-cases", "4", "--out", str(tmp_path / "r.html")]
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r.html").stat().st_size > 10_000

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from torch import nn
 from tqdm.auto import tqdm
 
 from tsexplain.data.dataset import Dataset
@@ -38,6 +39,7 @@ from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.api import evaluate
 from tsexplain.evaluate.table import MetricRow, ResultTable
 from tsexplain.explain import Explanation, explain, explain_methods, get_method
+from tsexplain.models.foreign import as_classifier
 from tsexplain.train.prepare import prepare_for
 
 __all__ = ["CRITERIA", "BenchmarkResult", "benchmark"]
@@ -189,6 +191,7 @@ def benchmark(
     BenchmarkResult
     """
     explicit = bool(methods)
+    model = as_classifier(model)
     names = list(methods) if methods else [m for m in explain_methods() if not m.startswith("captum:")]
     if not names:
         raise TsExplainError("no methods to benchmark")
@@ -199,6 +202,8 @@ def benchmark(
     ]
     if data.mask is None:
         wanted = [m for m in wanted if m != "localization"]
+    if not metrics and not isinstance(model, nn.Module):  # a callable: no layers to randomize
+        wanted = [m for m in wanted if m != "mprt"]
     for key, value in BENCHMARK_DEFAULTS.items():
         options.setdefault(key, value)
     explanations, seconds, tables = [], {}, []
