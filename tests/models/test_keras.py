@@ -162,6 +162,13 @@ def test_probabilities_equal_keras_predict(saved: tuple[str, Path, Any]) -> None
     ours = tx.predict_proba(model, X)
     theirs = raw.predict(X.transpose(0, 2, 1), verbose=0)
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        tx.predict_proba(tx.load_model(path, device="cpu"), X), theirs, rtol=1e-5
+    )
+    # the moving statistics matter: training-mode BatchNormalization gives other outputs
+    copy = keras.saving.load_model(path, compile=False)  # a training call updates the statistics
+    training = copy(torch.from_numpy(X.transpose(0, 2, 1).copy()), training=True).detach().numpy()
+    assert np.abs(training - theirs).max() > 1e-3
     # and the logits are the pre-softmax scores, not the log-probabilities
     with torch.no_grad():
         z, _ = _logits(raw, torch.from_numpy(X.transpose(0, 2, 1).copy()))

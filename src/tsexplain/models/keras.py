@@ -30,6 +30,7 @@ Loading uses Keras' safe mode: a file with a ``Lambda`` layer (arbitrary code) i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -190,6 +191,7 @@ class KerasClassifier(nn.Module):
     """
 
     _head: Any  # the Keras model's last layer (not a child module: it is inside keras_model)
+    _keras: Any  # the keras package
 
     def __init__(self, keras_model: Any, path: Path) -> None:
         super().__init__()
@@ -237,6 +239,7 @@ class KerasClassifier(nn.Module):
         if self.n_timepoints is not None:
             self.meta["n_timepoints"] = self.n_timepoints
         object.__setattr__(self, "_head", head)
+        self._keras = keras
         self._register_views(keras, keras_model)
         self.keras_model = keras_model
         self.eval()
@@ -278,15 +281,17 @@ class KerasClassifier(nn.Module):
                 "case is fed to this model as its real steps only)"
             )
         xt = x.transpose(1, 2)
-        if self.output in ("pre-softmax", "sigmoid"):
-            saved = self._head.activation
-            self._head.activation = _linear
-            try:
-                z = self.keras_model(xt, training=False)
-            finally:
-                self._head.activation = saved
-            return torch.cat([torch.zeros_like(z), z], 1) if self.output == "sigmoid" else z
-        out = self.keras_model(xt, training=False)
+        # tensors Keras makes inside the call go where the input is
+        with self._keras.device(str(x.device)):
+            if self.output in ("pre-softmax", "sigmoid"):
+                saved = self._head.activation
+                self._head.activation = _linear
+                try:
+                    z = self.keras_model(xt, training=False)
+                finally:
+                    self._head.activation = saved
+                return torch.cat([torch.zeros_like(z), z], 1) if self.output == "sigmoid" else z
+            out = self.keras_model(xt, training=False)
         return torch.log(out.clamp_min(1e-30)) if self.output == "log-probability" else out
 
 
@@ -294,7 +299,9 @@ def _linear(z: torch.Tensor) -> torch.Tensor:
     return z
 
 
-def load_keras(path: str | os.PathLike[str], device: str | None = None) -> KerasClassifier:
+def load_keras(
+    path: str | os.PathLike[str], device: str | torch.device | None = None
+) -> KerasClassifier:
     """Load a Keras 3 ``.keras`` file or a legacy ``.h5`` file as a :class:`KerasClassifier`.
 
     Parameters
@@ -302,7 +309,8 @@ def load_keras(path: str | os.PathLike[str], device: str | None = None) -> Keras
     path : str or path-like
         The model file, saved by ``model.save(...)`` or ``ModelCheckpoint``.
     device : str, optional
-        Where to put the weights (default: where Keras placed them).
+        Where to put the weights, e.g. ``"cpu"`` or ``"cuda:0"`` (default: Keras' choice, a
+        GPU when PyTorch sees one).
 
     Returns
     -------
@@ -320,10 +328,11 @@ def load_keras(path: str | os.PathLike[str], device: str | None = None) -> Keras
         raise TsExplainError(f"{path}: no such Keras model file")
     keras = import_keras()
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        scope = keras.device(str(device)) if device is not None else contextlib.nullcontext()
+        with warnings.catch_warnings(record=True) as caught, scope:
             warnings.simplefilter("always")
             model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
-    except (ValueError, OSError, TypeError, KeyError) as exc:
+    except Exception as exc:  # a damaged or foreign file fails anywhere inside Keras and h5py
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TsExplainError(
             f"{path}: Keras could not read the model ({first}); save it again with "
