@@ -187,7 +187,8 @@ class KerasClassifier(nn.Module):
     output : {"pre-softmax", "log-probability", "sigmoid", "logit"}
         How the logits are obtained from the Keras model's head.
     meta : dict
-        ``classes`` (``"0"`` .. ``"K-1"``), ``n_timepoints`` when fixed, and ``source``.
+        ``source`` (the file) and ``n_timepoints`` when fixed; no ``classes``, since a Keras
+        file does not name them (data is then read in its own sorted class order).
     """
 
     _head: Any  # the Keras model's last layer (not a child module: it is inside keras_model)
@@ -232,10 +233,10 @@ class KerasClassifier(nn.Module):
                 f"{path}: the Keras model has {k} output, expected one score per class (at least 2)"
             )
         self.n_classes = 2 if self.output == "sigmoid" else k
-        self.meta: dict[str, Any] = {
-            "classes": [str(i) for i in range(self.n_classes)],
-            "source": str(path),
-        }
+        # A Keras file does not name its classes: no "classes" here, so later data keeps its
+        # own (sorted) class order, output k being its k-th class; set meta["classes"] to the
+        # training labels' names to have data relabelled by name instead.
+        self.meta: dict[str, Any] = {"source": str(path)}
         if self.n_timepoints is not None:
             self.meta["n_timepoints"] = self.n_timepoints
         object.__setattr__(self, "_head", head)
