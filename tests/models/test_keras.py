@@ -319,3 +319,17 @@ def test_without_keras_the_message_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "keras", None)  # import keras now raises ImportError
     with pytest.raises(TsExplainError, match=r'pip install "tsexplain\[keras\]"'):
         import_keras()
+
+
+def test_channels_first_layers_are_not_offered_as_time_maps(tmp_path: Path) -> None:
+    inp = keras.Input((12, 3))
+    h = L.Conv1D(4, 3, padding="same", name="time_conv")(inp)
+    h = L.Conv1D(5, 3, data_format="channels_first", name="across_channels")(L.Permute((2, 1))(h))
+    raw = _randomise(keras.Model(inp, L.Dense(2, activation="softmax")(L.Flatten()(h))), 5)
+    model = tx.load_model(_save(raw, tmp_path / "m.keras"))
+    names = dict(model.named_modules())
+    assert "time_conv" in names and "across_channels" not in names
+    assert default_layer(model) == "time_conv"
+    X = np.random.default_rng(5).normal(size=(2, 3, 12)).astype(np.float32)
+    p = raw.predict(X.transpose(0, 2, 1), verbose=0)
+    np.testing.assert_allclose(tx.predict_proba(model, X), p, rtol=1e-5, atol=1e-6)

@@ -249,7 +249,9 @@ class KerasClassifier(nn.Module):
         """A :class:`_LayerView` child per Keras layer with a ``(batch, time, features)``
         output, named as the Keras layer, fed by a forward hook on that layer."""
         for layer in keras_model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
+            if isinstance(layer, keras.layers.InputLayer) or (
+                getattr(layer, "data_format", None) == "channels_first"  # time is not axis 1
+            ):
                 continue
             try:
                 shape = tuple(layer.output.shape)
