@@ -342,6 +342,10 @@ _cases_option = click.option(
     help="Use only these cases: ranges and case numbers from 0, e.g. 0:100, 10:, 3,5,9 or 0:10,20.",
 )
 
+_model_option = click.option(
+    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
+)
+
 
 def _print_report(report: dict[str, Any]) -> None:
     click.echo(
@@ -674,9 +678,7 @@ def train(
 
 
 @cli.command("explain")
-@click.option(
-    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
-)
+@_model_option
 @click.option(
     "--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file."
 )
@@ -790,9 +792,7 @@ def explain_cmd(
 
 
 @cli.command("evaluate")
-@click.option(
-    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
-)
+@_model_option
 @click.option(
     "--data",
     "data_path",
@@ -836,7 +836,7 @@ def evaluate_cmd(
     With --cases, give the same selection as to `tsexplain explain`.
     """
     import tsexplain as tx
-    from tsexplain._runtime import check_output_location, staged_file
+    from tsexplain._runtime import check_output_location
 
     if out is not None:
         if out.suffix not in (".csv", ".json"):
@@ -854,18 +854,14 @@ def evaluate_cmd(
     names = [n for m in metrics for n in m.split(",") if n] or None
     table = tx.evaluate(model, ds, ex, metrics=names, seed=seed, progress=progress)
     if out is not None:
-        text = table.to_csv() if out.suffix == ".csv" else table.to_json()
-        with staged_file(out) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        (table.to_csv if out.suffix == ".csv" else table.to_json)(out)
     click.echo(table.summary())
     for key, why in getattr(table, "skipped", {}).items():
         click.echo(f"skipped {key}: {why}")
 
 
 @cli.command("benchmark")
-@click.option(
-    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
-)
+@_model_option
 @click.option(
     "--data",
     "data_path",

@@ -147,8 +147,11 @@ class Run:
     diagnostics: list[dict[str, Any]]
 
 
-def _chunks(batch: SeriesBatch, batch_size: int, length_aware: bool) -> Iterator[tuple[np.ndarray, slice]]:
-    """Case indices of each micro-batch and the steps to feed the model.
+def _chunks(
+    batch: SeriesBatch, batch_size: int, length_aware: bool
+) -> Iterator[tuple[slice | np.ndarray, slice]]:
+    """The cases of each micro-batch (a slice, or indices for length groups) and the steps to
+    feed the model.
 
     A model that takes ``lengths`` gets the padded batch; any other sees each case's real
     steps only, so micro-batches then hold cases of one length, cut to their real steps.
@@ -156,7 +159,7 @@ def _chunks(batch: SeriesBatch, batch_size: int, length_aware: bool) -> Iterator
     t = batch.X.shape[-1]
     if length_aware or batch.full_length:
         for sl in batch.slices(batch_size):
-            yield np.arange(sl.start, sl.stop), slice(0, t)
+            yield sl, slice(0, t)  # a slice: views, no copy of the cases
         return
     for length in np.unique(batch.lengths):
         cases = np.flatnonzero(batch.lengths == length)
@@ -220,8 +223,9 @@ def run_methods(
             assert logits is not None and tgt is not None
             logits_all[idx] = logits.float().cpu().numpy()
             target_all[idx] = tgt.cpu().numpy()
-            order.append(idx)
-            bar.update(len(idx))
+            cases = np.arange(batch.n_cases)[idx]
+            order.append(cases)
+            bar.update(len(cases))
     if not batch.full_length:
         keep = batch.real_mask()[:, None, :]
         for arr in out:
