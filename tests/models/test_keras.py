@@ -333,3 +333,33 @@ def test_channels_first_layers_are_not_offered_as_time_maps(tmp_path: Path) -> N
     X = np.random.default_rng(5).normal(size=(2, 3, 12)).astype(np.float32)
     p = raw.predict(X.transpose(0, 2, 1), verbose=0)
     np.testing.assert_allclose(tx.predict_proba(model, X), p, rtol=1e-5, atol=1e-6)
+
+
+def test_cascading_randomization_of_a_keras_model(tmp_path) -> None:
+    """MPRT re-initialises the Keras layers on a copy: one row per Dense/Conv1D layer, the
+    original model untouched, the copy explained like the original before randomization."""
+    import copy
+
+    from tsexplain.evaluate.sanity import cascading_randomization, randomizable_layers
+
+    path = tmp_path / "fcn.keras"
+    built = fcn()
+    built.save(path)
+    model = tx.load_model(path)
+    kinds = (L.Dense, L.Conv1D)
+    assert randomizable_layers(model) == [x.name for x in built.layers if isinstance(x, kinds)][::-1]
+    data = tx.data.make_sensor_failure(6, n_channels=1, min_length=48, max_length=48, seed=0)
+    before = tx.predict_proba(model, data)
+    ex = tx.explain(model, data, method="gradcam")
+    twin = tx.explain(copy.deepcopy(model), data, method="gradcam").attributions
+    assert np.array_equal(twin, ex.attributions)
+    steps = list(cascading_randomization(model, seed=0))
+    assert [name for name, _ in steps] == randomizable_layers(model)
+    rows = tx.evaluate(model, data, ex, metrics="mprt").filter(metric="mprt", cls="macro").rows
+    assert len(rows) == 4
+    assert rows[-1].value < 0.9  # fully randomized: the map no longer follows the original
+    assert np.array_equal(tx.predict_proba(model, data), before)
+    head = built.layers[-1].name
+    a = next(iter(cascading_randomization(model, seed=3)))[1].keras_model.get_layer(head).kernel
+    b = next(iter(cascading_randomization(model, seed=3)))[1].keras_model.get_layer(head).kernel
+    assert np.array_equal(np.asarray(a.value.detach()), np.asarray(b.value.detach()))  # seeded

@@ -1,8 +1,7 @@
-"""ONNX graphs explained through onnxruntime (and through onnx2torch where it is installed)."""
+"""ONNX graphs explained through onnxruntime and rebuilt as PyTorch modules."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -18,8 +17,6 @@ pytest.importorskip("onnxruntime")
 
 from tsexplain.models.onnx import OnnxClassifier, load_onnx
 
-HAS_CONVERTER = importlib.util.find_spec("onnx2torch") is not None
-
 
 def _export(
     model: torch.nn.Module, path: Path, x: torch.Tensor, dynamic: dict | None, opset: int = 17
@@ -34,7 +31,7 @@ def _export(
             input_names=["x"],
             output_names=["y"],
             dynamic_axes=dynamic,
-            opset_version=opset,  # onnx2torch 1.5 converts up to opset 17's Constant
+            opset_version=opset,
         )
     return path
 
@@ -56,7 +53,7 @@ def graph(native: torch.nn.Module, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_occlusion_through_onnxruntime_equals_native(native, data, graph) -> None:
-    model = load_onnx(graph, convert=False) if HAS_CONVERTER else tx.load_model(graph)
+    model = load_onnx(graph, convert=False)
     assert isinstance(model, OnnxClassifier)
     want = tx.explain(native, data, method="occlusion").attributions
     got = tx.explain(model, data, method="occlusion").attributions
@@ -116,21 +113,3 @@ def test_fixed_length_graph_says_how_to_export(native, tmp_path) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(TsExplainError, match="no such ONNX file"):
         tx.load_model(tmp_path / "none.onnx")
-
-
-def test_converted_graph_matches_native_or_says_why_not(native, data, graph) -> None:
-    pytest.importorskip("onnx2torch")
-    want = tx.explain(native, data, method="occlusion").attributions
-    auto = tx.load_model(graph)  # converted where onnx2torch can, else onnxruntime
-    got = tx.explain(auto, data, method="occlusion").attributions
-    assert np.abs(got - want).max() <= 1e-5
-    try:
-        model = load_onnx(graph, convert=True)
-    except TsExplainError as exc:  # onnx2torch 1.5 lacks Clip without a max, as exported here
-        assert "convert=False" in str(exc)
-        return
-    assert isinstance(model, torch.nn.Module)
-    for method in ("occlusion", "saliency"):
-        want = tx.explain(native, data, method=method).attributions
-        got = tx.explain(model, data, method=method).attributions
-        assert np.abs(got - want).max() <= 1e-5, method

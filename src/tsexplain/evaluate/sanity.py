@@ -13,7 +13,10 @@
 
 The original model is never modified: randomization happens on a deep copy. A "layer" is a
 module with a weight matrix of its own (``Conv1d``, ``Linear``, recurrent layers), re-initialised
-by its ``reset_parameters`` under a seed; normalisation layers keep their parameters.
+by its ``reset_parameters`` under a seed; normalisation layers keep their parameters. A model
+whose weights live elsewhere (a Keras model on the PyTorch backend) names its layers itself
+with a ``randomizable_layers()`` method and re-initialises one with
+``reinitialize_layer(name, seed)``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ def randomizable_layers(model: nn.Module) -> list[str]:
     >>> randomizable_layers(net)
     ['3', '0']
     """
+    own = getattr(model, "randomizable_layers", None)
+    if callable(own):
+        return list(own())
     names = []
     for name, module in model.named_modules():
         own = list(module.parameters(recurse=False))
@@ -52,9 +58,13 @@ def cascading_randomization(model: nn.Module, seed: int = 0) -> Iterator[tuple[s
     re-initialised; the same copy is randomized further at each step."""
     randomized = copy.deepcopy(model)
     modules = dict(randomized.named_modules())
+    own = getattr(randomized, "reinitialize_layer", None)
     for i, name in enumerate(randomizable_layers(model)):
         with seeded(seed + i), torch.no_grad():
-            modules[name].reset_parameters()
+            if callable(own):
+                own(name, seed + i)
+            else:
+                modules[name].reset_parameters()
         yield name, randomized
 
 

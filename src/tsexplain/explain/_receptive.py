@@ -54,7 +54,12 @@ class Geometry:
 
 
 def _params(m: nn.Module) -> tuple[int, int, int, int, int] | None:
-    """(kernel, stride, dilation, pad_left, pad_right) of a time-resolving module."""
+    """(kernel, stride, dilation, pad_left, pad_right) of a time-resolving module; a module
+    may declare them itself as ``time_geometry`` (read after each call)."""
+
+    declared = getattr(m, "time_geometry", None)
+    if declared is not None:
+        return tuple(int(v) for v in declared)  # type: ignore[return-value]
 
     def one(v: Any) -> int:
         return int(v[0]) if isinstance(v, (tuple, list)) else int(v)

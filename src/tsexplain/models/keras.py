@@ -34,6 +34,7 @@ import contextlib
 import logging
 import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -296,6 +297,61 @@ class KerasClassifier(nn.Module):
                 return torch.cat([torch.zeros_like(z), z], 1) if self.output == "sigmoid" else z
             out = self.keras_model(xt, training=False)
         return torch.log(out.clamp_min(1e-30)) if self.output == "log-probability" else out
+
+
+    # ---- cascading randomization (tsexplain.evaluate.sanity): Keras layers own the weights
+
+    def randomizable_layers(self) -> list[str]:
+        """Keras names of the layers with a weight matrix (``kernel``), output layer first."""
+        return [layer.name for layer in self.keras_model.layers if _kernels(layer)][::-1]
+
+    def reinitialize_layer(self, name: str, seed: int) -> None:
+        """Draw the named layer's weight matrices again from the layer's own initializers
+        (seeded), as Keras does when it builds the layer; biases go back to their initializer."""
+        layer = self.keras_model.get_layer(name)
+        for i, (var, init) in enumerate(_kernels(layer) + _biases(layer)):
+            config = init.get_config()
+            if "seed" in config:
+                init = type(init).from_config({**config, "seed": seed + 7919 * i})
+            var.assign(init(tuple(var.shape), dtype=var.dtype))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KerasClassifier:
+        """An independent copy: the Keras model saved and loaded again (``clone_model`` may
+        rename layers, a saved file keeps their names), with views and hooks of its own."""
+        keras = self._keras
+        with tempfile.TemporaryDirectory() as tmp, keras.device(str(_device(self.keras_model))):
+            path = Path(tmp) / "copy.keras"
+            self.keras_model.save(path)
+            clone = keras.saving.load_model(str(path), compile=False, safe_mode=True)
+        copy = KerasClassifier(clone, Path(self.meta["source"]))
+        copy.meta = dict(self.meta)
+        return copy
+
+
+def _kernels(layer: Any) -> list[tuple[Any, Any]]:
+    out = []
+    for var_name, init_name in (
+        ("kernel", "kernel_initializer"),
+        ("recurrent_kernel", "recurrent_initializer"),
+    ):
+        var = getattr(layer, var_name, None)
+        init = getattr(layer, init_name, None)
+        if var is not None and init is not None and len(var.shape) >= 2:
+            out.append((var, init))
+    cell = getattr(layer, "cell", None)  # recurrent layers keep their weights in a cell
+    return out + (_kernels(cell) if cell is not None else [])
+
+
+def _biases(layer: Any) -> list[tuple[Any, Any]]:
+    var, init = getattr(layer, "bias", None), getattr(layer, "bias_initializer", None)
+    own = [(var, init)] if var is not None and init is not None else []
+    cell = getattr(layer, "cell", None)
+    return own + (_biases(cell) if cell is not None else [])
+
+
+def _device(keras_model: Any) -> torch.device:
+    weights = keras_model.weights
+    return weights[0].value.device if weights else torch.device("cpu")
 
 
 def _linear(z: torch.Tensor) -> torch.Tensor:

@@ -13,16 +13,20 @@ equal length together). A traced export can still fix, inside the graph, the len
 traced at (the declared axis stays symbolic): check the graph's scores at two lengths before
 explaining variable-length data with it.
 
-Gradients. With ``onnx2torch`` installed (``tsexplain[onnx]``) the graph is converted to a
-``torch.nn.Module``: every method works, and convolution layers are addressed by the names of
-the converted modules (``[n for n, m in model.named_modules()]``). Otherwise, or with
-``convert=False``, the graph runs in onnxruntime: a callable for the model-agnostic methods
-(occlusion, shap_segments, lime_segments, feature_ablation).
+Gradients. The graph is rebuilt as a ``torch.nn.Module`` by
+:mod:`tsexplain.models.onnx_graph` (no package beyond ``onnx``): every method works, weights
+sit in real ``Conv1d``/``Linear``/``LSTM`` layers (Grad-CAM finds the last convolution and
+maps it through its receptive field; cascading randomization re-initialises them), and layers
+are addressed by their ONNX node names (``[n for n, m in model.named_modules()]``). A graph
+with an operator the rebuild does not cover, or ``convert=False``, runs in onnxruntime: a
+callable for the model-agnostic methods (occlusion, shap_segments, lime_segments,
+feature_ablation).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -35,8 +39,10 @@ from tsexplain.errors import TsExplainError, check_choice
 
 __all__ = ["OnnxClassifier", "load_onnx"]
 
+log = logging.getLogger(__name__)
+
 LAYOUTS = ("auto", "channels_first", "channels_last")
-_INSTALL = "install tsexplain[onnx] (onnx, onnxruntime and onnx2torch)"
+_INSTALL = "install tsexplain[onnx] (onnx and onnxruntime)"
 
 
 def _input_layout(path: Path, shape: list[Any], layout: str) -> str:
@@ -154,20 +160,21 @@ class _ChannelsLast(nn.Module):
 
 
 def _convert(path: Path, layout: str) -> nn.Module:
-    """The graph converted by onnx2torch, in evaluation mode."""
+    """The graph rebuilt as a PyTorch module, in evaluation mode."""
     import onnx
-    from onnx2torch import convert
+
+    from tsexplain.models.onnx_graph import graph_module
 
     try:
-        module: nn.Module = convert(onnx.load(str(path)))
-    except Exception as exc:  # onnx2torch raises NotImplementedError and others for some ops
+        module: nn.Module = graph_module(onnx.load(str(path)))
+    except TsExplainError as exc:
         raise TsExplainError(
-            f"{path}: onnx2torch cannot convert the graph ({exc}); load it with convert=False "
-            "for the model-agnostic methods"
+            f"{path}: {exc}; load it with convert=False for the model-agnostic methods "
+            "(occlusion, feature_ablation, shap_segments, lime_segments)"
         ) from None
     if layout == "channels_last":
         module = _ChannelsLast(module)
-    module.meta = {}  # type: ignore[assignment]
+        module.meta = {}  # type: ignore[assignment]
     return module.eval()
 
 
@@ -181,9 +188,9 @@ def load_onnx(
     path : path-like
         The ``.onnx`` file; its first input is ``(N, C, T)`` or ``(N, T, C)``.
     convert : bool or None
-        ``True``: convert with onnx2torch (every method works) or fail; ``False``: run in
-        onnxruntime (model-agnostic methods only); ``None``: convert when onnx2torch is
-        installed and the graph converts, else onnxruntime.
+        ``True``: rebuild in PyTorch (every method works) or fail naming the operators it
+        cannot run; ``False``: run in onnxruntime (model-agnostic methods only); ``None``:
+        rebuild where every operator is covered, else onnxruntime (logged).
     layout : {"auto", "channels_first", "channels_last"}
         The input's layout; ``"auto"`` reads it from the input's declared shape.
 
@@ -196,14 +203,12 @@ def load_onnx(
     if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
         raise TsExplainError(f"{path}: reading ONNX graphs needs onnx and onnxruntime; {_INSTALL}")
     runtime = OnnxClassifier(path, layout=layout)  # also checks the graph and its layout
-    has_converter = importlib.util.find_spec("onnx2torch") is not None
-    if convert is True and not has_converter:
-        raise TsExplainError(f"{path}: converting to PyTorch needs onnx2torch; {_INSTALL}")
-    if convert is False or not has_converter:
+    if convert is False:
         return runtime
     try:
         return _convert(path, runtime.layout)
-    except TsExplainError:
+    except TsExplainError as exc:
         if convert:
             raise
+        log.info("%s; running it in onnxruntime", exc)
         return runtime
