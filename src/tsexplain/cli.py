@@ -709,7 +709,8 @@ def train(
     type=click.Path(path_type=Path),
     default=Path("explanations"),
     show_default=True,
-    help="Output .npz (one method) or folder.",
+    help="Output .npz (one method) or folder; a .zarr store streams the data chunk by chunk "
+    "and resumes after a kill.",
 )
 @click.option(
     "--figures",
@@ -717,6 +718,25 @@ def train(
     default=0,
     show_default=True,
     help="Also draw the first N cases.",
+)
+@click.option(
+    "--chunk-size",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Cases per chunk of a .zarr store (one chunk in memory at a time; the unit of resuming).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Explain a .zarr store's chunks on a local Dask cluster of N worker processes.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Explain a .zarr store's chunks on the Dask cluster at ADDRESS (tcp://HOST:PORT).",
 )
 @_device_option
 @_trust_pickle_option
@@ -730,11 +750,24 @@ def explain_cmd(
     cases: str | None,
     out: Path,
     figures: int,
+    chunk_size: int,
+    workers: int | None,
+    scheduler: str | None,
     device: str,
     trust_pickle: bool,
     progress: bool | None,
 ) -> None:
     """Explain a saved model's decisions on a data file."""
+    if out.suffix == ".zarr":
+        _explain_to_store(
+            model_path, data_path, methods, params, target, cases, out, figures, chunk_size,
+            workers, scheduler, device, trust_pickle, progress,
+        )
+        return
+    if workers is not None or scheduler is not None:
+        raise TsExplainError(
+            "--workers and --scheduler write a chunked store: give --out a .zarr path"
+        )
     import matplotlib
 
     matplotlib.use("Agg")
@@ -788,6 +821,64 @@ def explain_cmd(
     acc = float((explanations[0].predicted == ds.y).mean())
     click.echo(
         f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}"
+    )
+
+
+def _explain_to_store(
+    model_path: Path,
+    data_path: Path,
+    methods: tuple[str, ...],
+    params: tuple[str, ...],
+    target: str,
+    cases: str | None,
+    out: Path,
+    figures: int,
+    chunk_size: int,
+    workers: int | None,
+    scheduler: str | None,
+    device: str,
+    trust_pickle: bool,
+    progress: bool | None,
+) -> None:
+    """``tsexplain explain --out X.zarr``: the whole file, streamed into a resumable store."""
+    from tsexplain._runtime import check_output_location
+    from tsexplain.scale import explain_to_store
+
+    if cases is not None or figures:
+        raise TsExplainError(
+            "a .zarr store holds the whole file: --cases and --figures work with a .npz output"
+        )
+    if target == "true":
+        raise TsExplainError(
+            "a .zarr store explains the predicted class or a class index (--target N); "
+            "--target true needs the labels read whole: use a .npz output"
+        )
+    check_output_location(out, folder=True)
+    chosen = method_settings(methods, params)
+    names = list(chosen)
+    settings = chosen[names[0]] if len(names) == 1 else {n: s for n, s in chosen.items()}
+    run = explain_to_store(
+        _model_dir(model_path),
+        data_path,
+        out,
+        method=names,
+        target=_target(target),
+        chunk_size=chunk_size,
+        workers=workers,
+        scheduler=scheduler,
+        device=str(_device(device)),
+        trust_pickle=trust_pickle,
+        progress=progress,
+        **settings,
+    )
+    for note in run.notes:
+        click.echo(f"note: {note}")
+    rate = run.computed_cases / max(run.seconds, 1e-9)
+    resumed = f", {run.resumed} of them finished before (resumed)" if run.resumed else ""
+    click.echo(
+        f"explained {run.n_cases} cases with {', '.join(names)} in {run.n_chunks} chunk(s) of "
+        f"{run.chunk_size}{resumed}; wrote {out} ({run.seconds:.1f} s"
+        + (f", {rate:.0f} series/s)" if run.computed else ")")
     )
 
 

@@ -1,0 +1,179 @@
+"""Series read a chunk at a time: memory-mapped ``.npy``, Zarr arrays, and any other file.
+
+A :class:`Source` knows the data's size and reads cases ``[start, stop)`` as float32
+``(n, C, T)`` with their real lengths, so a data set larger than memory is never held whole:
+
+* ``.npy``: memory-mapped; ``(N, C, T)`` or ``(N, T)`` (one channel); NaN at the end of a series
+  marks a shorter one (as :func:`tsexplain.data.load` reads it), padding on the right.
+* ``.zarr``: a Zarr array ``(N, C, T)`` / ``(N, T)``, or a group with an array ``X`` (and
+  optionally ``lengths``, and the group attribute ``padding``: ``"left"`` or ``"right"``),
+  read chunk by chunk.
+* anything else :func:`tsexplain.data.load` reads (UCR/UEA text, ``.ts``, ``.arff``, CSV, WFDB,
+  ``.npz``): loaded once, then sliced (these formats are read whole).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tsexplain.data import Dataset
+from tsexplain.errors import TsExplainError
+
+__all__ = ["Source", "open_source"]
+
+
+@dataclass
+class Source:
+    """A data file read by chunks of cases.
+
+    Attributes
+    ----------
+    path : Path
+        The file or store.
+    n_cases, n_channels, n_timepoints : int
+        Its size.
+    padding : {"left", "right"}
+        Where the pad of a shorter series sits.
+    classes : tuple of str or None
+        Class names, where the file has labels (a whole-read format).
+    """
+
+    path: Path
+    n_cases: int
+    n_channels: int
+    n_timepoints: int
+    padding: str = "right"
+    classes: tuple[str, ...] | None = None
+    _array: Any = field(default=None, repr=False)
+    _lengths: Any = field(default=None, repr=False)
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cases ``[start, stop)``: float32 ``X`` ``(n, C, T)`` (zero on padding) and their
+        real ``lengths`` ``(n,)``."""
+        X = np.asarray(self._array[start:stop], dtype=np.float32)
+        if X.ndim == 2:
+            X = X[:, None, :]
+        if self._lengths is not None:
+            return np.ascontiguousarray(X), np.asarray(self._lengths[start:stop], dtype=np.int64)
+        return _trailing_nan(X, self.path, start)
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the data for resuming: the file's name, its shape and a digest of
+        its first, middle and last cases."""
+        h = hashlib.sha256()
+        for i in sorted({0, self.n_cases // 2, self.n_cases - 1}):
+            X, lengths = self.read(i, i + 1)
+            h.update(X.tobytes())
+            h.update(lengths.tobytes())
+        return {
+            "file": self.path.name,
+            "shape": [self.n_cases, self.n_channels, self.n_timepoints],
+            "sample_sha256": h.hexdigest()[:16],
+        }
+
+
+def _trailing_nan(X: np.ndarray, path: Path, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Real lengths from NaN at the end of each series (all channels); NaN inside a series
+    is an error naming the case."""
+    nan = np.isnan(X)
+    real = ~nan.all(axis=1)  # (n, T): a step is real when some channel has a value
+    t = X.shape[2]
+    lengths = np.where(real.any(axis=1), t - np.argmax(real[:, ::-1], axis=1), 0).astype(np.int64)
+    inside = nan & (np.arange(t)[None, None, :] < lengths[:, None, None])
+    bad = inside.any(axis=(1, 2)) | np.isinf(X).any(axis=(1, 2))
+    if bad.any():
+        case = start + int(np.argmax(bad))
+        raise TsExplainError(
+            f"{path}: case {case} holds NaN or inf inside the series (NaN may only mark the "
+            "end of a shorter series); clean or drop that case"
+        )
+    if (lengths == 0).any():
+        case = start + int(np.argmax(lengths == 0))
+        raise TsExplainError(f"{path}: case {case} has no values (all NaN); drop it")
+    return np.nan_to_num(X, nan=0.0), lengths
+
+
+def _open_npy(path: Path) -> Source:
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise TsExplainError(f"{path}: not a numeric .npy array ({exc})") from None
+    except OSError as exc:
+        raise TsExplainError(f"{path}: not a readable .npy file ({exc})") from None
+    return _from_array(path, array, None)
+
+
+def _open_zarr(path: Path) -> Source:
+    import zarr
+
+    try:
+        node = zarr.open(str(path), mode="r")
+    except Exception as exc:  # zarr raises several types for a missing or foreign store
+        raise TsExplainError(f"{path}: not a readable Zarr array or group ({exc})") from None
+    lengths, padding = None, "right"
+    if isinstance(node, zarr.Group):
+        padding = str(node.attrs.get("padding", "right"))
+        if padding not in ("left", "right"):
+            raise TsExplainError(f"{path}: padding must be 'left' or 'right', got {padding!r}")
+        if "X" not in node:
+            raise TsExplainError(
+                f"{path}: a Zarr group without an array 'X'; store the series as X "
+                "(n_cases, n_channels, n_timepoints), and optionally their lengths"
+            )
+        lengths = node.get("lengths", None)
+        node = node["X"]
+    source = _from_array(path, node, lengths)
+    source.padding = padding
+    return source
+
+
+def _from_array(path: Path, array: Any, lengths: Any) -> Source:
+    shape = tuple(array.shape)
+    if len(shape) not in (2, 3) or not shape[0]:
+        raise TsExplainError(
+            f"{path}: expected series of shape (n_cases, n_channels, n_timepoints) or "
+            f"(n_cases, n_timepoints), got {shape}"
+        )
+    if not np.issubdtype(np.dtype(array.dtype), np.number):
+        raise TsExplainError(f"{path}: expected numbers, got dtype {array.dtype}")
+    c, t = (1, shape[1]) if len(shape) == 2 else shape[1:]
+    if lengths is not None and tuple(lengths.shape) != (shape[0],):
+        raise TsExplainError(
+            f"{path}: 'lengths' has shape {tuple(lengths.shape)}, expected ({shape[0]},)"
+        )
+    return Source(path, int(shape[0]), int(c), int(t), _array=array, _lengths=lengths)
+
+
+def _open_whole(path: Path, data: Dataset | None) -> Source:
+    from tsexplain.data import load
+
+    ds = data if data is not None else load(path)
+    return Source(
+        path,
+        ds.n_cases,
+        ds.n_channels,
+        ds.n_timepoints,
+        ds.padding,
+        tuple(ds.classes),
+        _array=ds.X,
+        _lengths=ds.lengths,
+    )
+
+
+def open_source(path: str | os.PathLike[str], data: Dataset | None = None) -> Source:
+    """The data at ``path`` as a :class:`Source` (see the module docstring for the formats);
+    ``data``, when given, is the file already read (whole-read formats)."""
+    path = Path(path)
+    if not path.exists():
+        raise TsExplainError(f"{path}: no such file or store")
+    if path.suffix == ".npy":
+        return _open_npy(path)
+    if path.suffix == ".zarr" or (path.is_dir() and (path / "zarr.json").exists()):
+        return _open_zarr(path)
+    return _open_whole(path, data)
