@@ -34,8 +34,8 @@ def write_npz(
     return path
 
 
-def read_npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
-    """The shape and dtype an ``.npy`` stream declares, read from its header only.
+def read_npy_layout(fh: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """The shape, Fortran order and dtype an ``.npy`` stream declares, from its header only.
 
     Leaves ``fh`` at the first byte of the data. Raises ``ValueError`` for a stream that is not
     in the ``.npy`` format.
@@ -43,12 +43,18 @@ def read_npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
     fmt = np.lib.format
     version = fmt.read_magic(fh)
     if version == (1, 0):
-        shape, _, dtype = fmt.read_array_header_1_0(fh)
+        shape, fortran, dtype = fmt.read_array_header_1_0(fh)
     elif version == (2, 0):
-        shape, _, dtype = fmt.read_array_header_2_0(fh)
+        shape, fortran, dtype = fmt.read_array_header_2_0(fh)
     else:  # 3.0 (UTF-8 field names) has no public reader
-        shape, _, dtype = fmt._read_array_header(fh, version)  # type: ignore[attr-defined]
-    return tuple(int(n) for n in shape), np.dtype(dtype)
+        shape, fortran, dtype = fmt._read_array_header(fh, version)  # type: ignore[attr-defined]
+    return tuple(int(n) for n in shape), bool(fortran), np.dtype(dtype)
+
+
+def read_npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """The shape and dtype an ``.npy`` stream declares (see :func:`read_npy_layout`)."""
+    shape, _, dtype = read_npy_layout(fh)
+    return shape, dtype
 
 
 def check_npy_size(

@@ -149,7 +149,8 @@ def check_output_location(
         if not folder and out.is_dir():
             raise TsExplainError(f"{option} {out}: is a folder; give a file name")
         if not os.access(out if out.is_dir() else out.parent, os.W_OK | os.X_OK):
-            raise TsExplainError(f"{option} {out}: permission denied; choose another {option}")
+            why = _not_writable(out if out.is_dir() else out.parent)
+            raise TsExplainError(f"{option} {out}: {why}; choose another {option}")
         return out
     parent = out.parent
     for up in (parent, *parent.parents):
@@ -160,13 +161,23 @@ def check_output_location(
                 )
             if not os.access(up, os.W_OK | os.X_OK):
                 raise TsExplainError(
-                    f"{option} {out}: cannot create it in {up} (permission denied); "
+                    f"{option} {out}: cannot create it in {up} ({_not_writable(up)}); "
                     f"choose another {option}"
                 )
             return out
         if up.is_symlink():  # a link to nowhere
             raise TsExplainError(f"{option} {out}: {up} is a broken link; choose another {option}")
     return out  # pragma: no cover - the root always exists
+
+
+def _not_writable(folder: Path) -> str:
+    """Why ``folder`` cannot be written: a read-only file system, or permissions."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 @contextmanager

@@ -759,10 +759,7 @@ def explain_cmd(
 ) -> None:
     """Explain a saved model's decisions on a data file."""
     if out.suffix == ".zarr":
-        _explain_to_store(
-            model_path, data_path, methods, params, target, cases, out, figures, chunk_size,
-            workers, scheduler, device, trust_pickle, progress,
-        )
+        _explain_to_store(click.get_current_context().params)
         return
     if workers is not None or scheduler is not None:
         raise TsExplainError(
@@ -824,27 +821,14 @@ def explain_cmd(
     )
 
 
-def _explain_to_store(
-    model_path: Path,
-    data_path: Path,
-    methods: tuple[str, ...],
-    params: tuple[str, ...],
-    target: str,
-    cases: str | None,
-    out: Path,
-    figures: int,
-    chunk_size: int,
-    workers: int | None,
-    scheduler: str | None,
-    device: str,
-    trust_pickle: bool,
-    progress: bool | None,
-) -> None:
-    """``tsexplain explain --out X.zarr``: the whole file, streamed into a resumable store."""
+def _explain_to_store(opts: dict[str, Any]) -> None:
+    """``tsexplain explain --out X.zarr`` (``opts``: the command's parameters): the whole file,
+    streamed into a resumable store."""
     from tsexplain._runtime import check_output_location
     from tsexplain.scale import explain_to_store
 
-    if cases is not None or figures:
+    out, target = opts["out"], opts["target"]
+    if opts["cases"] is not None or opts["figures"]:
         raise TsExplainError(
             "a .zarr store holds the whole file: --cases and --figures work with a .npz output"
         )
@@ -854,31 +838,36 @@ def _explain_to_store(
             "--target true needs the labels read whole: use a .npz output"
         )
     check_output_location(out, folder=True)
-    chosen = method_settings(methods, params)
+    chosen = method_settings(opts["methods"], opts["params"])
     names = list(chosen)
-    settings = chosen[names[0]] if len(names) == 1 else {n: s for n, s in chosen.items()}
+    settings = chosen[names[0]] if len(names) == 1 else dict(chosen)
     run = explain_to_store(
-        _model_dir(model_path),
-        data_path,
+        _model_dir(opts["model_path"]),
+        opts["data_path"],
         out,
         method=names,
         target=_target(target),
-        chunk_size=chunk_size,
-        workers=workers,
-        scheduler=scheduler,
-        device=str(_device(device)),
-        trust_pickle=trust_pickle,
-        progress=progress,
+        chunk_size=opts["chunk_size"],
+        workers=opts["workers"],
+        scheduler=opts["scheduler"],
+        device=str(_device(opts["device"])),
+        trust_pickle=opts["trust_pickle"],
+        progress=opts["progress"],
         **settings,
     )
     for note in run.notes:
         click.echo(f"note: {note}")
+    if not run.computed:
+        click.echo(
+            f"{out} is complete already: all {run.n_chunks} chunk(s) of {run.n_cases} cases "
+            "were finished before; nothing to do"
+        )
+        return
     rate = run.computed_cases / max(run.seconds, 1e-9)
     resumed = f", {run.resumed} of them finished before (resumed)" if run.resumed else ""
     click.echo(
         f"explained {run.n_cases} cases with {', '.join(names)} in {run.n_chunks} chunk(s) of "
-        f"{run.chunk_size}{resumed}; wrote {out} ({run.seconds:.1f} s"
-        + (f", {rate:.0f} series/s)" if run.computed else ")")
+        f"{run.chunk_size}{resumed}; wrote {out} ({run.seconds:.1f} s, {rate:.0f} series/s)"
     )
 
 

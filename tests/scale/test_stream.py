@@ -90,6 +90,17 @@ def test_store_equals_in_memory_explanation(saved, tmp_path) -> None:
     assert group.attrs["tsexplain"]["methods"] == {"gradcam": {}, "occlusion": {"window": 5}}
 
 
+def test_npy_rows_read_by_byte_range(tmp_path) -> None:
+    X = np.random.default_rng(3).normal(size=(25, 2, 30))
+    np.save(tmp_path / "c.npy", X)  # float64, C order: read by rows
+    np.save(tmp_path / "f.npy", np.asfortranarray(X))  # Fortran order: memory-mapped
+    np.save(tmp_path / "u.npy", X[:, 0])  # (N, T): one channel
+    for name, want in (("c", X), ("f", X), ("u", X[:, :1])):
+        got, lengths = open_source(tmp_path / f"{name}.npy").read(7, 19)
+        assert got.dtype == np.float32 and np.array_equal(got, want[7:19].astype(np.float32)), name
+        assert lengths.tolist() == [30] * 12
+
+
 def test_zarr_and_whole_file_sources(tmp_path) -> None:
     ds = tx.data.make_sensor_failure(20, min_length=30, max_length=40, seed=1)
     ds.save(tmp_path / "d.npz")
@@ -269,6 +280,15 @@ def test_bad_input(saved, tmp_path) -> None:
     with pytest.raises(TsExplainError, match="not a tsexplain explanation store"):
         explain_to_store(model_path, data, tmp_path / "plain")
     assert (tmp_path / "plain" / "notes.txt").read_text() == "mine"
+    good = (tmp_path / "good.npy")
+    np.save(good, _series(10))
+    (tmp_path / "cut.npy").write_bytes(good.read_bytes()[:400])
+    with pytest.raises(TsExplainError, match="shorter than its header declares"):
+        explain_to_store(model_path, tmp_path / "cut.npy", tmp_path / "e.zarr")
+    (tmp_path / "junk.npy").write_bytes(b"not an array" * 10)
+    with pytest.raises(TsExplainError, match="not a readable numeric .npy file"):
+        explain_to_store(model_path, tmp_path / "junk.npy", tmp_path / "e.zarr")
+    assert not (tmp_path / "e.zarr").exists()
     with pytest.raises(TsExplainError, match="saved path"):
         explain_to_store(tx.load_model(model_path), data, tmp_path / "d.zarr", workers=1)
 
@@ -288,7 +308,7 @@ def test_cli_store_and_its_errors(saved, tmp_path) -> None:
     res = CliRunner().invoke(
         cli, [*base, "--out", str(tmp_path / "s.zarr"), "--chunk-size", "40", "--no-progress"]
     )
-    assert res.exit_code == 0 and "3 of them finished before (resumed)" in res.output
+    assert res.exit_code == 0 and "complete already: all 3 chunk(s)" in res.output
     (tmp_path / "file").write_text("x")
     for extra, message in (
         (["--out", str(tmp_path / "file" / "s.zarr")], "is a file, not a folder"),

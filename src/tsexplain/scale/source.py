@@ -3,8 +3,10 @@
 A :class:`Source` knows the data's size and reads cases ``[start, stop)`` as float32
 ``(n, C, T)`` with their real lengths, so a data set larger than memory is never held whole:
 
-* ``.npy``: memory-mapped; ``(N, C, T)`` or ``(N, T)`` (one channel); NaN at the end of a series
-  marks a shorter one (as :func:`tsexplain.data.load` reads it), padding on the right.
+* ``.npy``: each chunk read from its byte range in the file (no memory map, whose touched pages
+  would count against the process's memory); ``(N, C, T)`` or ``(N, T)`` (one channel); NaN at
+  the end of a series marks a shorter one (as :func:`tsexplain.data.load` reads it), padding on
+  the right.
 * ``.zarr``: a Zarr array ``(N, C, T)`` / ``(N, T)``, or a group with an array ``X`` (and
   optionally ``lengths``, and the group attribute ``padding``: ``"left"`` or ``"right"``),
   read chunk by chunk.
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tsexplain._npz import read_npy_layout
 from tsexplain.data import Dataset
 from tsexplain.errors import TsExplainError
 
@@ -99,13 +102,39 @@ def _trailing_nan(X: np.ndarray, path: Path, start: int) -> tuple[np.ndarray, np
     return np.nan_to_num(X, nan=0.0), lengths
 
 
+class _NpyRows:
+    """The rows of a C-ordered ``.npy`` file, read by byte range on indexing."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as fh:
+            shape, fortran, dtype = read_npy_layout(fh)
+            self.offset = fh.tell()
+        if dtype.hasobject:
+            raise ValueError("it holds Python objects, which are not loaded for safety")
+        self.fortran = fortran
+        self.path, self.shape, self.dtype = path, tuple(shape), dtype
+        self.row = int(np.prod(shape[1:], dtype=np.int64))
+        expected = self.offset + self.row * self.shape[0] * dtype.itemsize
+        if path.stat().st_size < expected:
+            raise ValueError(f"the file is shorter than its header declares ({expected} bytes)")
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.shape[0])
+        count = max(stop - start, 0) * self.row
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset + start * self.row * self.dtype.itemsize)
+            flat = np.fromfile(fh, dtype=self.dtype, count=count)
+        return flat.reshape((max(stop - start, 0), *self.shape[1:]))
+
+
 def _open_npy(path: Path) -> Source:
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as exc:
-        raise TsExplainError(f"{path}: not a numeric .npy array ({exc})") from None
-    except OSError as exc:
-        raise TsExplainError(f"{path}: not a readable .npy file ({exc})") from None
+        rows = _NpyRows(path)
+        array: Any = np.load(path, mmap_mode="r") if rows.fortran else rows  # rare: by columns
+    except (ValueError, OSError) as exc:
+        raise TsExplainError(
+            f"{path}: not a readable numeric .npy file ({exc}); save the series with np.save"
+        ) from None
     return _from_array(path, array, None)
 
 
