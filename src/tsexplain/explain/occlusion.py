@@ -9,17 +9,21 @@ the mean over the windows that covered it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.explain._incremental import LocalStack, why_not_local
 from tsexplain.explain._perturb import PerturbationMethod
 from tsexplain.explain.registry import register_method
-from tsexplain.series import channel_means, real_bounds, real_steps
+from tsexplain.series import channel_means, fill, real_bounds, real_steps
 
 __all__ = ["Occlusion"]
+
+log = logging.getLogger(__name__)
 
 
 @register_method
@@ -46,12 +50,18 @@ class Occlusion(PerturbationMethod):
         Score of a module: its target logit (default, the score of the gradient methods) or
         probability. A callable's scores are used as they are.
     internal_batch_size : int
-        Occluded copies per forward pass.
+        Occluded copies per forward pass (incremental passes take 16 times as many).
+    incremental : bool or None
+        Recompute only the steps each window reaches (:mod:`tsexplain.explain._incremental`):
+        ``None`` (default) wherever the model allows it (tsexplain's FCN, ResNet and beat_cnn
+        in evaluation mode), with a log line saying why not elsewhere; ``True`` requires it;
+        ``False`` always runs the full forward pass. Both give the same map up to rounding.
 
     Notes
     -----
     Windows only cover real steps and the fill never reads the pad. Cost: one forward per
-    window (per channel with ``channels="each"``), batched. Returns ``(n_cases, n_channels,
+    window (per channel with ``channels="each"``), batched; incrementally, each stage runs on
+    ``window + 2 x reach`` steps instead of the whole series. Returns ``(n_cases, n_channels,
     n_timepoints)``.
 
     Examples
@@ -79,6 +89,7 @@ class Occlusion(PerturbationMethod):
         channels: str = "each",
         output: str | None = None,
         internal_batch_size: int = 64,
+        incremental: bool | None = None,
     ) -> None:
         window = int(window)
         stride = max(1, window // 2) if stride is None else int(stride)
@@ -97,8 +108,19 @@ class Occlusion(PerturbationMethod):
             stride=stride,
             fill=fill,
             channels=channels,
+            incremental=incremental,
         )
         self.window, self.stride, self.fill, self.channels = window, stride, fill, channels
+        self.incremental = incremental
+        why = why_not_local(model)
+        if incremental and why:
+            raise TsExplainError(
+                f"incremental occlusion needs local stages before global average pooling, and "
+                f"{why}; use incremental=None or False"
+            )
+        if incremental is None and why:
+            log.info("occlusion: full forward pass per window, since %s", why)
+        self.local = incremental is not False and why is None
         if channels == "all":
             self.resolution = "time"
 
@@ -140,13 +162,26 @@ class Occlusion(PerturbationMethod):
         with self.scorer.active():
             scores, target, logits = self.base_scores(x, target, lengths, padding)
             base = scores.gather(1, target[:, None])[:, 0]
-            for r0 in range(0, rows.shape[0], self.scorer.batch_size):
-                case, group, first, end = rows[r0 : r0 + self.scorer.batch_size].T
+            stack = LocalStack(self.model, x, lengths, padding, self.window) if self.local else None
+            if stack is not None:
+                base = self._score(stack.base_logits).gather(1, target[:, None])[:, 0]
+            step = self.scorer.batch_size * (16 if stack is not None else 1)
+            for r0 in range(0, rows.shape[0], step):
+                case, group, first, end = rows[r0 : r0 + step].T
                 window = (steps >= first[:, None]) & (steps < end[:, None])
                 chan = (chans == group[:, None]) | (group[:, None] < 0)
                 off = window[:, None, :] & chan[:, :, None]
-                drop = self.drops(x, lengths, padding, real, means, case, off, base, target)
+                if stack is None:
+                    drop = self.drops(x, lengths, padding, real, means, case, off, base, target)
+                else:
+                    copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
+                    new = self._score(stack.logits(copies, case, first, self.window))
+                    drop = base[case] - new.gather(1, target[case][:, None])[:, 0]
+                    self.scorer.rows += int(case.shape[0])
                 off_f = off.to(x.dtype)
                 attr.index_add_(0, case, off_f * drop[:, None, None])
                 count.index_add_(0, case, off_f)
         return attr / count.clamp_min(1.0), logits
+
+    def _score(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits, -1) if self.scorer.output == "probability" else logits

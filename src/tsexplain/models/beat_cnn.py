@@ -70,6 +70,7 @@ class BeatCNN(_GAPHead):
 
     name = "beat_cnn"
     tiny: ClassVar[dict[str, Any]] = {"filters": 4, "dilations": (1, 2)}
+    local_stages = True
 
     def __init__(
         self,
@@ -99,5 +100,5 @@ class BeatCNN(_GAPHead):
         self.fc = nn.Linear(filters, n_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
 
-    def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        return super().features(self.stem(apply_mask(x, mask), mask), mask, padding)
+    def stages(self) -> list[nn.Module]:
+        return [self.stem, *self.blocks]

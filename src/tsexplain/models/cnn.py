@@ -29,10 +29,16 @@ __all__ = ["FCN", "CausalCNN", "ResNet"]
 
 class _GAPHead(SeriesClassifier):
     """A stack of ``blocks`` (each ``block(h, mask)``), global average pooling over real steps,
-    optional dropout, then one linear layer (``fc``)."""
+    optional dropout, then one linear layer (``fc``).
+
+    ``local_stages`` declares that every stage (:meth:`stages`) is local in evaluation mode:
+    stride-1 convolutions, batch norm, ReLU and masking only, so an output step depends only
+    on the input steps its convolutions reach. Incremental occlusion relies on it.
+    """
 
     blocks: nn.ModuleList
     fc: nn.Linear
+    local_stages: ClassVar[bool] = False
 
     def __init__(self, n_channels: int, n_classes: int, **hyper: Any):
         super().__init__(n_channels, n_classes, **hyper)
@@ -44,15 +50,23 @@ class _GAPHead(SeriesClassifier):
             raise TsExplainError(f"{self.name}: dropout must lie in [0, 1), got {p!r}")
         self.dropout = nn.Dropout(float(p))
 
+    def stages(self) -> list[nn.Module]:
+        """The modules that :meth:`features` applies in order, each as ``stage(h, mask)``."""
+        return list(self.blocks)
+
     def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
-        """``blocks`` in order, each taking ``(h, mask)``."""
+        """:meth:`stages` in order, each taking ``(h, mask)``."""
         h = apply_mask(x, mask)
-        for block in self.blocks:
-            h = block(h, mask)
+        for stage in self.stages():
+            h = stage(h, mask)
         return h
 
     def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.fc(self.dropout(masked_mean(h, mask)))
+        return self.head_from_pooled(masked_mean(h, mask))
+
+    def head_from_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, K)`` from the pooled features ``(N, F)``."""
+        return self.fc(self.dropout(pooled))
 
 
 class CausalBlock(nn.Module):
@@ -123,6 +137,7 @@ class FCN(_GAPHead):
 
     name = "fcn"
     tiny: ClassVar[dict[str, Any]] = {"filters": (8, 8, 8)}
+    local_stages = True
 
     def __init__(
         self,
@@ -177,6 +192,7 @@ class ResNet(_GAPHead):
 
     name = "resnet"
     tiny: ClassVar[dict[str, Any]] = {"filters": (4, 4, 4)}
+    local_stages = True
 
     def __init__(self, n_channels: int, n_classes: int, filters: Sequence[int] = (64, 128, 128)):
         super().__init__(n_channels, n_classes, filters=list(filters))

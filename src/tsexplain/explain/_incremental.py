@@ -1,0 +1,124 @@
+"""Incremental inference for occlusion: recompute only the steps an occluded window reaches.
+
+For a model whose stages are local (stride-1 convolutions, batch norm in evaluation mode,
+activations, masking) before global average pooling and a linear head, replacing input steps
+``[a, a + w)`` changes a stage with convolution reach ``(l, r)`` (output ``j`` sees inputs
+``[j - l, j + r]``) only on ``[a - r, a + w + l)``. :class:`LocalStack` runs the clean series
+once, keeps every stage's activations, and for each occluded copy recomputes each stage on a
+slice of ``w + 2 (l + r)`` steps around the changed region (the slice's own edge positions,
+which its zero padding spoils, are dropped), then updates the pooled features by the change
+on the last stage's region. The logits equal a full forward pass of the occluded copy up to
+rounding.
+
+The activations are kept in a frame widened by zeros on both sides, so a window at the
+series' edge needs no special case: the zeros are exactly what each convolution pads with,
+and every stage's output is masked to zero outside the real steps.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tsexplain.data.padding import real_mask
+
+__all__ = ["LocalStack", "why_not_local"]
+
+
+def _reach(stage: nn.Module) -> tuple[int, int]:
+    """``(left, right)``: how far back and ahead one output step of ``stage`` sees, summed
+    over its convolutions (an upper bound for parallel branches, which is still exact)."""
+    left = right = 0
+    for m in stage.modules():
+        if isinstance(m, nn.Conv1d):
+            pl = int(getattr(m, "pad_left", m.padding[0] if not isinstance(m.padding, str) else 0))
+            span = m.dilation[0] * (m.kernel_size[0] - 1)
+            left, right = left + pl, right + span - pl
+    return left, right
+
+
+def why_not_local(model: object) -> str | None:
+    """Why incremental occlusion cannot run on ``model`` (``None`` when it can)."""
+    from tsexplain.models.cnn import _GAPHead
+
+    if not isinstance(model, _GAPHead):
+        return "it is not a tsexplain convolutional model with global average pooling"
+    if not model.local_stages:
+        return (
+            f"{model.name}'s stages are not all local (an output step must depend on a bounded "
+            "stretch of input steps: no normalisation over the whole series, no recurrence)"
+        )
+    for stage in model.stages():
+        for m in stage.modules():
+            if isinstance(m, nn.Conv1d) and (m.stride[0] != 1 or isinstance(m.padding, str)):
+                return "a convolution changes the series' length"
+    return None
+
+
+class LocalStack:
+    """The clean activations of a batch, and the logits of copies that differ on one window.
+
+    Parameters
+    ----------
+    model : a tsexplain model with ``local_stages`` (FCN, ResNet, beat_cnn), in eval mode
+    x : Tensor of shape (N, C, T)
+    lengths : Tensor of shape (N,) or None
+    padding : {"left", "right"}
+    width : int
+        The widest window that :meth:`logits` will be asked for.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None,
+        padding: str,
+        width: int,
+    ) -> None:
+        self.model = model
+        self.stages = list(model.stages())  # type: ignore[operator]
+        self.reach = [_reach(s) for s in self.stages]
+        total = sum(lft + rgt for lft, rgt in self.reach)
+        self.margin = m = 2 * total + width
+        n, _, t = x.shape
+        if lengths is None:
+            mask = torch.ones(n, 1, t, dtype=x.dtype, device=x.device)
+        else:
+            mask = real_mask(lengths.to(x.device), t, padding)[:, None, :].to(x.dtype)
+        self.mask = F.pad(mask, (m, m))
+        self.count = mask.sum(dim=(1, 2))
+        h = F.pad(x, (m, m)) * self.mask
+        self.acts = [h]
+        for stage in self.stages:
+            h = stage(h, self.mask) * self.mask
+            self.acts.append(h)
+        self.pooled = h.sum(-1) / self.count[:, None]
+        self.base_logits = model.head_from_pooled(self.pooled)  # type: ignore[operator]
+
+    def _slice(self, t: torch.Tensor, case: torch.Tensor, lo: torch.Tensor, size: int) -> torch.Tensor:
+        """``t[case, :, lo:lo+size]`` per row: ``(R, K, size)``."""
+        idx = lo[:, None] + torch.arange(size, device=lo.device)
+        return t[case[:, None], :, idx].permute(0, 2, 1).contiguous()
+
+    def logits(self, copies: torch.Tensor, case: torch.Tensor, first: torch.Tensor, width: int) -> torch.Tensor:
+        """Logits ``(R, K)`` of ``copies`` ``(R, C, T)``, copies of the cases ``case`` that
+        differ from them only on the steps ``[first, first + width)``."""
+        m = self.margin
+        p = first + m
+        w = width
+        rows = torch.arange(copies.shape[0], device=copies.device)
+        new = self._slice(F.pad(copies, (m, m)), rows, p, w) * self._slice(self.mask, case, p, w)
+        for stage, h, (lft, rgt) in zip(self.stages, self.acts[:-1], self.reach, strict=True):
+            lo = p - lft - rgt
+            size = w + 2 * (lft + rgt)
+            inp = self._slice(h, case, lo, size)
+            inp[:, :, lft + rgt : lft + rgt + w] = new
+            mask = self._slice(self.mask, case, lo, size)
+            out = stage(inp, mask) * mask
+            p, w = p - rgt, w + lft + rgt
+            new = out[:, :, lft : lft + w]
+        last = self._slice(self.acts[-1], case, p, w)
+        delta = (new - last).sum(-1) / self.count[case][:, None]
+        return self.model.head_from_pooled(self.pooled[case] + delta)  # type: ignore[operator]
