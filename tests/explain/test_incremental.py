@@ -1,4 +1,5 @@
-"""Incremental occlusion: the same map as a full forward pass per window, wherever it runs."""
+"""Incremental occlusion (local stages of CNNs, the clean prefix of an LSTM): the same map
+as a full forward pass per window, wherever it runs."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import torch
 
 import tsexplain as tx
 from tsexplain.errors import TsExplainError
-from tsexplain.explain._incremental import LocalStack, why_not_local
+from tsexplain.explain._incremental import LocalStack, why_not_local, why_not_recurrent
 from tsexplain.explain.occlusion import Occlusion
 
-LOCAL = ["fcn", "resnet", "beat_cnn"]
+LOCAL = ["fcn", "resnet", "beat_cnn", "lstm", "lstm-2-layers"]
 
 
 def _tiny(name: str, c: int = 3) -> torch.nn.Module:
+    if name == "lstm-2-layers":
+        return tx.models.build("lstm", c, 2, seed=0, hidden_size=8, num_layers=2)
     return tx.models.build(name, c, 2, seed=0, **tx.models.model_class(name).tiny)
 
 
@@ -69,12 +72,15 @@ def test_models_that_are_not_local(caplog) -> None:
     assert "not all local" in why_not_local(causal)
     assert "not all local" in why_not_local(_tiny("lstm"))
     assert "global average pooling" in why_not_local(torch.nn.Conv1d(3, 2, 3))
+    both_ways = tx.models.build("lstm", 3, 2, seed=0, hidden_size=8, bidirectional=True)
+    assert "bidirectional" in why_not_recurrent(both_ways)
+    assert not Occlusion(both_ways, window=5).local
     with pytest.raises(TsExplainError, match="incremental occlusion needs local stages"):
         Occlusion(causal, window=5, incremental=True)
     with caplog.at_level(logging.INFO, logger="tsexplain.explain.occlusion"):
         occ = Occlusion(causal, window=5)
     assert not occ.local and "full forward pass per window" in caplog.text
-    assert Occlusion(_tiny("fcn"), window=5).local
+    assert Occlusion(_tiny("fcn"), window=5).local and Occlusion(_tiny("lstm"), window=5).local
 
 
 def test_model_calls_are_counted(data) -> None:

@@ -17,6 +17,8 @@ and every stage's output is masked to zero outside the real steps.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -71,14 +73,14 @@ class LocalStack:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: Any,
         x: torch.Tensor,
         lengths: torch.Tensor | None,
         padding: str,
         width: int,
     ) -> None:
         self.model = model
-        self.stages = list(model.stages())  # type: ignore[operator]
+        self.stages = list(model.stages())
         self.reach = [_reach(s) for s in self.stages]
         total = sum(lft + rgt for lft, rgt in self.reach)
         self.margin = m = 2 * total + width
@@ -95,14 +97,18 @@ class LocalStack:
             h = stage(h, self.mask) * self.mask
             self.acts.append(h)
         self.pooled = h.sum(-1) / self.count[:, None]
-        self.base_logits = model.head_from_pooled(self.pooled)  # type: ignore[operator]
+        self.base_logits = model.head_from_pooled(self.pooled)
 
-    def _slice(self, t: torch.Tensor, case: torch.Tensor, lo: torch.Tensor, size: int) -> torch.Tensor:
+    def _slice(
+        self, t: torch.Tensor, case: torch.Tensor, lo: torch.Tensor, size: int
+    ) -> torch.Tensor:
         """``t[case, :, lo:lo+size]`` per row: ``(R, K, size)``."""
         idx = lo[:, None] + torch.arange(size, device=lo.device)
         return t[case[:, None], :, idx].permute(0, 2, 1).contiguous()
 
-    def logits(self, copies: torch.Tensor, case: torch.Tensor, first: torch.Tensor, width: int) -> torch.Tensor:
+    def logits(
+        self, copies: torch.Tensor, case: torch.Tensor, first: torch.Tensor, width: int
+    ) -> torch.Tensor:
         """Logits ``(R, K)`` of ``copies`` ``(R, C, T)``, copies of the cases ``case`` that
         differ from them only on the steps ``[first, first + width)``."""
         m = self.margin
@@ -121,4 +127,97 @@ class LocalStack:
             new = out[:, :, lft : lft + w]
         last = self._slice(self.acts[-1], case, p, w)
         delta = (new - last).sum(-1) / self.count[case][:, None]
-        return self.model.head_from_pooled(self.pooled[case] + delta)  # type: ignore[operator]
+        return self.model.head_from_pooled(self.pooled[case] + delta)
+
+
+def why_not_recurrent(model: object) -> str | None:
+    """Why the recurrent prefix reuse cannot run on ``model`` (``None`` when it can)."""
+    from tsexplain.models.recurrent import LSTMClassifier
+
+    if not isinstance(model, LSTMClassifier):
+        return "it is not a tsexplain LSTM classifier"
+    if model.lstm.bidirectional:
+        return "a bidirectional LSTM's backward pass sees every step after a window"
+    return None
+
+
+class RecurrentPrefix:
+    """An LSTM classifier's clean run, and the logits of copies that differ from a step on.
+
+    A unidirectional LSTM's states before an occluded window are those of the clean series:
+    each copy runs the LSTM only from the window's first step, starting from the clean state
+    there, and adds the clean hidden states before it to the pooled mean. The clean run is
+    one pass, cut at every window start to keep the states there. Work happens in the
+    right-padded frame that the model itself runs left-padded input in.
+
+    Parameters
+    ----------
+    model : LSTMClassifier (unidirectional)
+    x : Tensor of shape (N, C, T)
+    lengths : Tensor of shape (N,) or None
+    padding : {"left", "right"}
+    starts : sequence of int
+        The window starts, counted from each case's first real step.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None,
+        padding: str,
+        starts: list[int],
+    ) -> None:
+        from tsexplain.data.padding import repad
+
+        n, _, t = x.shape
+        self.model, self.padding, self.t = model, padding, t
+        self.lengths = (
+            torch.full((n,), t, device=x.device) if lengths is None else lengths.to(x.device)
+        )
+        self.mask = real_mask(self.lengths, t, "right")[:, :, None].to(x.dtype)  # (N, T, 1)
+        xr = repad(x, self.lengths, padding, "right") if padding == "left" else x
+        seq = xr.transpose(1, 2)
+        lstm = model.lstm
+        cuts = [*sorted({0, *(s for s in starts if 0 < s < t)}), t]
+        self.states: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        state = None
+        outs = []
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            if state is not None:
+                self.states[a] = state
+            out, state = lstm(seq[:, a:b], state)
+            outs.append(out)
+        out = torch.cat(outs, 1) * self.mask
+        zero = torch.zeros_like(out[:, :1])
+        self.prefix = torch.cat([zero, out.cumsum(1)], 1)  # (N, T+1, H): sum of states before t
+        self.count = self.lengths.to(x.dtype)[:, None]
+        self.base_logits = model.head_from_pooled(self.prefix[:, -1] / self.count)
+
+    def logits(
+        self, copies: torch.Tensor, case: torch.Tensor, first: torch.Tensor, width: int
+    ) -> torch.Tensor:
+        """Logits ``(R, K)`` of ``copies`` ``(R, C, T)`` of the cases ``case``, equal to them
+        before the steps ``first`` (in the copies' own frame)."""
+        from tsexplain.data.padding import repad
+
+        lengths = self.lengths[case]
+        if self.padding == "left":
+            copies = repad(copies, lengths, "left", "right")
+            first = first - (self.t - lengths)
+        out = torch.empty(
+            copies.shape[0], self.model.fc.out_features, dtype=copies.dtype, device=copies.device
+        )
+        for a in torch.unique(first).tolist():
+            rows = torch.nonzero(first == a)[:, 0]
+            cs = case[rows]
+            state = None
+            if a > 0:
+                h, c = self.states[a]
+                state = (h[:, cs].contiguous(), c[:, cs].contiguous())
+            seq = copies[rows, :, a:].transpose(1, 2)
+            tail, _ = self.model.lstm(seq, state)
+            tail = (tail * self.mask[cs, a:]).sum(1)
+            pooled = (self.prefix[cs, a] + tail) / self.count[cs]
+            out[rows] = self.model.head_from_pooled(pooled)
+        return out

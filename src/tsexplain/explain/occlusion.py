@@ -16,7 +16,12 @@ import numpy as np
 import torch
 
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.explain._incremental import LocalStack, why_not_local
+from tsexplain.explain._incremental import (
+    LocalStack,
+    RecurrentPrefix,
+    why_not_local,
+    why_not_recurrent,
+)
 from tsexplain.explain._perturb import PerturbationMethod
 from tsexplain.explain.registry import register_method
 from tsexplain.series import channel_means, fill, real_bounds, real_steps
@@ -52,10 +57,12 @@ class Occlusion(PerturbationMethod):
     internal_batch_size : int
         Occluded copies per forward pass (incremental passes take 16 times as many).
     incremental : bool or None
-        Recompute only the steps each window reaches (:mod:`tsexplain.explain._incremental`):
-        ``None`` (default) wherever the model allows it (tsexplain's FCN, ResNet and beat_cnn
-        in evaluation mode), with a log line saying why not elsewhere; ``True`` requires it;
-        ``False`` always runs the full forward pass. Both give the same map up to rounding.
+        Recompute only what each window changes (:mod:`tsexplain.explain._incremental`): the
+        steps a window reaches in tsexplain's FCN, ResNet and beat_cnn, the steps from the
+        window on in its unidirectional LSTM (the clean states before it are reused).
+        ``None`` (default): wherever the model allows it, with a log line saying why not
+        elsewhere; ``True`` requires it; ``False`` always runs the full forward pass. Both
+        give the same map up to rounding.
 
     Notes
     -----
@@ -112,15 +119,17 @@ class Occlusion(PerturbationMethod):
         )
         self.window, self.stride, self.fill, self.channels = window, stride, fill, channels
         self.incremental = incremental
-        why = why_not_local(model)
+        local, recurrent = why_not_local(model), why_not_recurrent(model)
+        why = None if local is None or recurrent is None else local
         if incremental and why:
             raise TsExplainError(
-                f"incremental occlusion needs local stages before global average pooling, and "
-                f"{why}; use incremental=None or False"
+                "incremental occlusion needs local stages before global average pooling or a "
+                f"unidirectional LSTM, and {why}; use incremental=None or False"
             )
         if incremental is None and why:
             log.info("occlusion: full forward pass per window, since %s", why)
         self.local = incremental is not False and why is None
+        self.reuse = "stages" if local is None else "prefix"
         if channels == "all":
             self.resolution = "time"
 
@@ -152,7 +161,10 @@ class Occlusion(PerturbationMethod):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         n, c, t = x.shape
         start, lens = real_bounds(lengths, n, t, padding)
-        rows = torch.as_tensor(self.windows(start, lens, c), device=x.device)
+        table = self.windows(start, lens, c)
+        if self.local and self.reuse == "prefix":  # copies that share a start run together
+            table = table[np.lexsort((table[:, 0], table[:, 2] - start[table[:, 0]]))]
+        rows = torch.as_tensor(table, device=x.device)
         real = real_steps(x, lengths, padding)
         means = channel_means(x, real)
         attr = torch.zeros_like(x)
@@ -162,7 +174,12 @@ class Occlusion(PerturbationMethod):
         with self.scorer.active():
             scores, target, logits = self.base_scores(x, target, lengths, padding)
             base = scores.gather(1, target[:, None])[:, 0]
-            stack = LocalStack(self.model, x, lengths, padding, self.window) if self.local else None
+            stack: LocalStack | RecurrentPrefix | None = None
+            if self.local and self.reuse == "stages":
+                stack = LocalStack(self.model, x, lengths, padding, self.window)
+            elif self.local:
+                starts = list(range(0, t, self.stride))
+                stack = RecurrentPrefix(self.model, x, lengths, padding, starts)
             if stack is not None:
                 base = self._score(stack.base_logits).gather(1, target[:, None])[:, 0]
             step = self.scorer.batch_size * (16 if stack is not None else 1)

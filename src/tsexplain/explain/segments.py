@@ -151,34 +151,61 @@ class _SegmentMethod(PerturbationMethod):
         means = channel_means(x, real)
         attr = torch.zeros_like(x)
         xs = x.detach().cpu().numpy()
+        plans = []
+        for i in range(n):
+            feats = segment_features(
+                int(start[i]), int(lens[i]), self.n_segments, c, t, self.channels == "each"
+            )
+            rng = case_rng(self.seed, xs[i, :, start[i] : start[i] + lens[i]])
+            z, w = self.coalitions(feats.shape[0], rng)
+            rows = np.vstack([np.zeros((1, feats.shape[0])), z])  # row 0: every feature filled
+            plans.append((feats, z, w, rows))
         with self.scorer.active():
             scores, target, logits = self.base_scores(x, target, lengths, padding)
-            for i in range(n):
-                feats = segment_features(
-                    int(start[i]), int(lens[i]), self.n_segments, c, t, self.channels == "each"
-                )
-                m = feats.shape[0]
-                rng = case_rng(self.seed, xs[i, :, start[i] : start[i] + lens[i]])
-                z, w = self.coalitions(m, rng)
-                rows = np.vstack([np.zeros((1, m)), z])  # row 0: every feature filled
-                keep = (rows @ feats.reshape(m, -1)).reshape(-1, c, t) > 0
-                off = torch.as_tensor(~keep, device=x.device) & real[i]
-                s = rows.shape[0]
-                copies = fill(
-                    x[i].expand(s, c, t),
-                    off,
-                    self.fill,
-                    real=real[i].expand(s, 1, t),
-                    means=means[i].expand(s, c, 1),
-                )
-                lens_i = None if lengths is None else lengths[i].expand(s)
-                y = self.scorer(copies, lens_i, padding)[:, target[i]].double().cpu().numpy()
+            values = self._score_coalitions(x, lengths, padding, real, means, target, plans)
+            for i, (feats, z, w, _) in enumerate(plans):
+                y = values[i]
                 phi = self.solve(z, y[1:], w, float(scores[i, target[i]]), float(y[0]))
                 per_step = phi / feats.sum(axis=(1, 2))
                 attr[i] = torch.as_tensor(
                     np.tensordot(per_step, feats, axes=1), dtype=x.dtype, device=x.device
                 )
         return attr, logits
+
+
+    def _score_coalitions(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None,
+        padding: str,
+        real: torch.Tensor,
+        means: torch.Tensor,
+        target: torch.Tensor,
+        plans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    ) -> list[np.ndarray]:
+        """The target score of every coalition of every case, scored in full batches of
+        copies that mix cases (no case's remainder runs as a batch of its own)."""
+        _, c, t = x.shape
+        owner = np.concatenate([np.full(len(p[3]), i) for i, p in enumerate(plans)])
+        index = np.concatenate([np.arange(len(p[3])) for p in plans])
+        out = np.empty(len(owner))
+        b = self.scorer.batch_size
+        for r0 in range(0, len(owner), b):
+            cases, idx = owner[r0 : r0 + b], index[r0 : r0 + b]
+            keep = np.concatenate(
+                [
+                    (plans[i][3][idx[cases == i]] @ plans[i][0].reshape(len(plans[i][0]), -1)) > 0
+                    for i in np.unique(cases)
+                ]
+            ).reshape(-1, c, t)
+            case = torch.as_tensor(cases, device=x.device)
+            off = torch.as_tensor(~keep, device=x.device) & real[case]
+            copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
+            lens = None if lengths is None else lengths[case]
+            score = self.scorer(copies, lens, padding).gather(1, target[case][:, None])[:, 0]
+            out[r0 : r0 + len(cases)] = score.double().cpu().numpy()
+        bounds = np.cumsum([0] + [len(p[3]) for p in plans])
+        return [out[bounds[i] : bounds[i + 1]] for i in range(len(plans))]
 
 
 @register_method
