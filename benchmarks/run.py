@@ -1,12 +1,25 @@
 """Speed of tsexplain's methods against their floor and against Captum on the same work.
 
-Run: ``make bench`` (or ``.venv/bin/python benchmarks/run.py [--cases N] [--length T]``).
+Run: ``make bench`` (or ``.venv/bin/python benchmarks/run.py [--cases N] [--batch B]
+[--models fcn causal_cnn lstm beat_cnn] [--device cuda]``).
 
 The floor of a gradient map is one forward + one backward pass over the batch; the floor of a
-perturbation method is (number of perturbed evaluations) x forward. Each row times the same
-model, data and batch three ways: the floor, tsexplain, and Captum (when installed), as the
-median of ``--repeat`` runs after a warm-up, in one process. Data: FordA's test split from
-../shared/data/ucr when present (FCN input 1 x 500), else seeded random series of that shape.
+perturbation method is (number of perturbed evaluations) x forward, in batches of the same
+size. Each row times the same model, data and micro-batch three ways: the floor, tsexplain, and
+Captum (when installed, at its fastest settings: ``perturbations_per_eval`` / an internal batch
+as large as the micro-batch), as the median of ``--repeat`` runs after a warm-up, in one
+process. The memory column is tsexplain's peak resident set during its runs (sampled every
+2 ms). Occlusion on the FCN, beat_cnn and the LSTM is incremental (only what a window changes
+is recomputed), so it runs below its floor; its row says how far it is from a full forward
+pass per window.
+
+Models and data (weights random, seeded; a benchmark of speed, not of accuracy):
+
+* ``fcn``: FCN 128-256-128 (Wang et al. 2017) on FordA's test split (1 x 500), from
+  ../shared/data/ucr when present, else seeded random series of that shape;
+* ``causal_cnn``: the sensor-failure study's causal CNN on synthetic 3 x 150 series;
+* ``lstm``: one LSTM layer of 64 on 1 x 187 series (the MIT-BIH beat CSV layout);
+* ``beat_cnn``: the dilated residual beat CNN on the same 1 x 187 series.
 """
 
 from __future__ import annotations
@@ -14,10 +27,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,165 +41,297 @@ import tsexplain as tx
 from tsexplain._runtime import tune_allocator
 
 FORDA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ucr" / "FordA" / "FordA_TEST.tsv"
+PAGE = 4096
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE
+
+
+class PeakRSS:
+    """Peak resident memory while the block runs (a sampling thread, every 2 ms)."""
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median seconds over ``repeat`` runs after a warm-up, and the peak RSS (MiB)."""
+    fn()
     times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    with PeakRSS() as mem:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), mem.peak / 2**20
 
 
-def load_data(n: int, length: int) -> np.ndarray:
-    if FORDA.exists() and length == 500:
-        ds = tx.data.load(FORDA)
-        return ds.X[:n]
+def data_for(name: str, n: int) -> tuple[np.ndarray, str]:
     rng = np.random.default_rng(0)
-    return rng.normal(size=(n, 1, length)).astype(np.float32)
+    if name == "fcn":
+        if FORDA.exists():
+            return tx.data.load(FORDA).X[:n], "FordA test"
+        return rng.normal(size=(n, 1, 500)).astype(np.float32), "random"
+    if name == "causal_cnn":
+        ds = tx.data.make_sensor_failure(n, min_length=150, max_length=150, seed=0)
+        return ds.X, "synthetic sensor failure"
+    return rng.normal(size=(n, 1, 187)).astype(np.float32), "random beats"
+
+
+def build(name: str, c: int) -> torch.nn.Module:
+    kw: dict[str, Any] = {"fcn": {}, "causal_cnn": {}, "lstm": {"hidden_size": 64}, "beat_cnn": {}}[
+        name
+    ]
+    n_classes = 2 if name in ("fcn", "causal_cnn") else 5
+    return tx.models.build(name, c, n_classes, seed=0, **kw)
+
+
+def bench_model(
+    name: str, args: argparse.Namespace, ca: Any
+) -> list[tuple[str, float, float, float, float | None, str]]:
+    X, source = data_for(name, args.cases)
+    n, c, t = X.shape
+    dev = torch.device(args.device)
+    model = build(name, c).to(dev).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    xt = torch.from_numpy(X).to(dev)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    bs = args.batch
+    with torch.no_grad():
+        target = model(xt).argmax(1)
+    print(f"\n{name}: {n} x {c} x {t} ({source}), micro-batch {bs}", flush=True)
+    rows = []
+
+    def fwd_bwd() -> None:
+        with (
+            torch.backends.cudnn.flags(enabled=False)
+            if name == "lstm" and dev.type == "cuda"
+            else _null()
+        ):
+            for s in range(0, n, bs):
+                x = xt[s : s + bs].clone().requires_grad_(True)
+                out = model(x)
+                torch.autograd.grad(out.gather(1, target[s : s + bs, None]).sum(), x)
+        sync()
+
+    def forward(copies: int) -> Callable[[], None]:
+        """``copies`` forward passes of every case, in micro-batches of ``bs`` rows."""
+
+        def run() -> None:
+            with torch.no_grad():
+                total = n * copies
+                for s in range(0, total, bs):
+                    rows_ = min(bs, total - s)
+                    model(xt[torch.arange(s, s + rows_, device=dev) % n])
+            sync()
+
+        return run
+
+    def captum(
+        make: Callable[[], Callable[[torch.Tensor, torch.Tensor], object]], per_case: bool = False
+    ) -> float | None:
+        if ca is None:
+            return None
+        attr = make()
+        step = 1 if per_case else bs
+
+        def run() -> None:
+            for s in range(0, n, step):
+                attr(xt[s : s + step], target[s : s + step])
+            sync()
+
+        return timed(run, args.repeat)[0]
+
+    def row(
+        label: str, floor: float, ours: tuple[float, float], theirs: float | None, note: str = ""
+    ) -> None:
+        rows.append((label, floor, ours[0], ours[1], theirs, note))
+        r = rows[-1]
+        cap = "-" if theirs is None else f"{theirs:.3f} ({theirs / r[2]:.2f}x)"
+        print(
+            f"  {label:<46} floor {floor:8.3f}  ours {r[2]:8.3f} ({r[2] / floor:.2f}x)  captum {cap}  {note}",
+            flush=True,
+        )
+
+    floor, _ = timed(fwd_bwd, args.repeat)
+    trio = ["saliency", "input_x_gradient", "lstm_gradcam" if name == "lstm" else "gradcam"]
+    ours = timed(lambda: tx.explain(model, X, method=trio, batch_size=bs), args.repeat)
+    layer = dict(model.named_modules())[model.cam_layer]
+
+    def make_trio() -> Callable[[torch.Tensor, torch.Tensor], object]:
+        sal, ixg, gc = ca.Saliency(model), ca.InputXGradient(model), ca.LayerGradCam(model, layer)
+        return lambda x, tg: (
+            sal.attribute(x, tg, abs=True),
+            ixg.attribute(x, tg),
+            gc.attribute(x, tg),
+        )
+
+    row("saliency + input x gradient + Grad-CAM", floor, ours, captum(make_trio))
+
+    m = args.ig_steps
+    ours = timed(
+        lambda: tx.explain(model, X, method="integrated_gradients", n_steps=m, batch_size=bs),
+        args.repeat,
+    )
+
+    def make_ig() -> Callable[[torch.Tensor, torch.Tensor], object]:
+        ig = ca.IntegratedGradients(model)
+        return lambda x, tg: ig.attribute(
+            x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=bs * 4
+        )
+
+    row(f"integrated gradients, {m} steps", m * floor, ours, captum(make_ig))
+
+    w, stride = args.window, args.stride
+    n_windows = (t - w + stride - 1) // stride + 1
+    occ_floor, _ = timed(forward(n_windows * c), args.repeat)
+    ours = timed(
+        lambda: tx.explain(model, X, method="occlusion", window=w, stride=stride, batch_size=bs),
+        args.repeat,
+    )
+    full = tx.explain(
+        model, X[: min(n, 32)], method="occlusion", window=w, stride=stride, incremental=False
+    ).attributions
+    fast = tx.explain(
+        model, X[: min(n, 32)], method="occlusion", window=w, stride=stride
+    ).attributions
+    diff = float(np.abs(full - fast).max())
+    from tsexplain.explain.occlusion import Occlusion
+
+    plan = Occlusion(model, window=w, stride=stride).plan(t)
+    how = {
+        "stages": "incremental",
+        "prefix": "LSTM from the clean state",
+        "full": "full forward per window",
+    }[plan]
+
+    def make_occ() -> Callable[[torch.Tensor, torch.Tensor], object]:
+        oc = ca.Occlusion(model)
+        return lambda x, tg: oc.attribute(
+            x,
+            target=tg,
+            sliding_window_shapes=(1, w),
+            strides=(1, stride),
+            baselines=0.0,
+            perturbations_per_eval=16,
+        )
+
+    row(
+        f"occlusion, window {w}, stride {stride}",
+        occ_floor,
+        ours,
+        captum(make_occ),
+        f"{how}; max abs difference from full {diff:.1e}",
+    )
+
+    segs, samples = args.segments, args.shap_samples
+    shap_floor, _ = timed(forward(samples + 1), args.repeat)
+    ours = timed(
+        lambda: tx.explain(
+            model,
+            X,
+            method="shap_segments",
+            n_segments=segs,
+            n_samples=samples,
+            internal_batch_size=bs,
+        ),
+        args.repeat,
+    )
+
+    def make_shap() -> Callable[[torch.Tensor, torch.Tensor], object]:
+        ks = ca.KernelShap(model)
+        edges = np.round(np.linspace(0, t, segs + 1)).astype(int)
+        mask = torch.zeros(1, c, t, dtype=torch.long, device=dev)
+        for ch in range(c):
+            for j in range(segs):
+                mask[0, ch, edges[j] : edges[j + 1]] = ch * segs + j
+
+        def f(x: torch.Tensor, tg: torch.Tensor) -> object:
+            base = x.mean(-1, keepdim=True).expand_as(x)
+            return ks.attribute(
+                x,
+                baselines=base,
+                target=tg,
+                feature_mask=mask,
+                n_samples=samples,
+                perturbations_per_eval=bs,
+            )
+
+        return f
+
+    row(
+        f"Kernel SHAP, {segs * c} segment features, {samples} coalitions",
+        shap_floor,
+        ours,
+        captum(make_shap, per_case=True),
+    )
+    return rows
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=["fcn", "causal_cnn", "lstm", "beat_cnn"])
     ap.add_argument("--cases", type=int, default=128)
-    ap.add_argument("--length", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=64, help="micro-batch (rows per model call)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--ig-steps", type=int, default=32)
-    ap.add_argument("--window", type=int, default=25)
+    ap.add_argument("--window", type=int, default=15)
+    ap.add_argument("--stride", type=int, default=5)
+    ap.add_argument("--segments", type=int, default=8)
+    ap.add_argument("--shap-samples", type=int, default=256)
+    ap.add_argument("--shap-cases", type=int, default=32, help="cases in the Kernel SHAP row")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     tune_allocator()
     warnings.filterwarnings("ignore", category=UserWarning, module="captum")
     torch.manual_seed(0)
-    X = load_data(args.cases, args.length)
-    n, c, t = X.shape
-    dev = torch.device(args.device)
-    model = tx.models.build("fcn", c, 2, seed=0).to(dev).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    xt = torch.from_numpy(X).to(dev)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    methods = set(tx.explain_methods())
-    bs = 64
-
-    def forward_backward() -> None:
-        for s in range(0, n, bs):
-            x = xt[s : s + bs].clone().requires_grad_(True)
-            out = model(x)
-            torch.autograd.grad(out.gather(1, out.argmax(1, keepdim=True)).sum(), x)
-        sync()
-
-    def forward_only(reps: int) -> Callable[[], None]:
-        def run() -> None:
-            with torch.no_grad():
-                for _ in range(reps):
-                    for s in range(0, n, bs):
-                        model(xt[s : s + bs])
-            sync()
-
-        return run
-
     try:
         import captum.attr as ca
     except ImportError:  # pragma: no cover
         ca = None
-
-    floor = timed(forward_backward, args.repeat)
-    rows: list[tuple[str, float, float, float | None]] = []
-
-    def captum_time(
-        make: Callable[[], Callable[[torch.Tensor, torch.Tensor], object]],
-    ) -> float | None:
-        if ca is None:
-            return None
-        attr = make()
-        with torch.no_grad():
-            target = model(xt).argmax(1)
-
-        def run() -> None:
-            for s in range(0, n, bs):
-                attr(xt[s : s + bs], target[s : s + bs])
-            sync()
-
-        return timed(run, args.repeat)
-
-    grad_trio = [m for m in ("saliency", "input_x_gradient", "gradcam") if m in methods]
-    if grad_trio:
-        ours = timed(lambda: tx.explain(model, X, method=grad_trio, batch_size=bs), args.repeat)
-        theirs = None
-        if ca is not None:
-            layer = dict(model.named_modules())[model.cam_layer]
-
-            def trio() -> Callable[[torch.Tensor, torch.Tensor], object]:
-                sal, ixg, gc = (
-                    ca.Saliency(model),
-                    ca.InputXGradient(model),
-                    ca.LayerGradCam(model, layer),
-                )
-
-                def f(x: torch.Tensor, tg: torch.Tensor) -> object:
-                    return (
-                        sal.attribute(x, target=tg, abs=True),
-                        ixg.attribute(x, target=tg),
-                        gc.attribute(x, target=tg),
-                    )
-
-                return f
-
-            theirs = captum_time(trio)
-        rows.append((" + ".join(grad_trio) + " (one shared pass)", floor, ours, theirs))
-
-    if "integrated_gradients" in methods:
-        m = args.ig_steps
-        ours = timed(
-            lambda: tx.explain(model, X, method="integrated_gradients", n_steps=m, batch_size=bs),
-            args.repeat,
-        )
-        theirs = captum_time(
-            lambda: (
-                lambda x, tg, ig=ca.IntegratedGradients(model): ig.attribute(  # noqa: B008
-                    x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=bs * 4
-                )
-            )
-        )
-        rows.append((f"integrated_gradients, {m} steps", m * floor, ours, theirs))
-
-    if "occlusion" in methods:
-        w = args.window
-        n_windows = (t - w) // w + 1
-        f_floor = timed(forward_only(n_windows), args.repeat)
-        ours = timed(
-            lambda: tx.explain(model, X, method="occlusion", window=w, stride=w, batch_size=bs),
-            args.repeat,
-        )
-        theirs = captum_time(
-            lambda: (
-                lambda x, tg, oc=ca.Occlusion(model): oc.attribute(  # noqa: B008
-                    x,
-                    target=tg,
-                    sliding_window_shapes=(1, w),
-                    strides=(1, w),
-                    baselines=0.0,
-                    perturbations_per_eval=16,
-                )
-            )
-        )
-        rows.append((f"occlusion, window {w}, {n_windows} windows", f_floor, ours, theirs))
-
     print(
-        f"tsexplain {tx.__version__}, torch {torch.__version__}, device {dev}, "
-        f"threads {torch.get_num_threads()}; FCN on {n} x {c} x {t} "
-        f"({'FordA test' if FORDA.exists() and t == 500 else 'random'}), micro-batch {bs}"
+        f"tsexplain {tx.__version__}, torch {torch.__version__}, device {args.device}, "
+        f"threads {torch.get_num_threads()}"
     )
+    table = []
+    for name in args.models:
+        for r in bench_model(name, args, ca):
+            table.append((name, *r))
     print(
-        f"{'work':<58}{'floor s':>9}{'ours s':>9}{'ours/floor':>12}{'captum s':>10}{'captum/ours':>13}"
+        "\n| model | work | floor s | tsexplain s | tsexplain / floor | Captum s | Captum / tsexplain | peak RSS MiB |"
     )
-    for name, fl, ours, theirs in rows:
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, label, fl, ours, rss, theirs, note in table:
         cap = "-" if theirs is None else f"{theirs:.3f}"
         ratio = "-" if theirs is None else f"{theirs / ours:.2f}"
-        print(f"{name:<58}{fl:>9.3f}{ours:>9.3f}{ours / fl:>12.2f}{cap:>10}{ratio:>13}")
+        extra = f" ({note})" if note else ""
+        print(
+            f"| {name} | {label}{extra} | {fl:.3f} | {ours:.3f} | {ours / fl:.2f} | {cap} | {ratio} | {rss:.0f} |"
+        )
     return 0
 
 

@@ -885,7 +885,7 @@ def _explain_to_store(opts: dict[str, Any]) -> None:
     "ex_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="Explanation .npz (from tsexplain explain).",
+    help="Explanation .npz, or a .zarr store (evaluated chunk by chunk), from tsexplain explain.",
 )
 @click.option(
     "--metric",
@@ -922,6 +922,18 @@ def evaluate_cmd(
         if out.suffix not in (".csv", ".json"):
             raise TsExplainError(f"--out must end in .csv or .json, got {out.name}")
         check_output_location(out, folder=False)
+    names = [n for m in metrics for n in m.split(",") if n] or None
+    if ex_path.suffix == ".zarr":
+        from tsexplain.scale import evaluate_store
+
+        if cases is not None:
+            raise TsExplainError("a .zarr store is evaluated whole: --cases works with a .npz")
+        table = evaluate_store(
+            _model_dir(model_path), data_path, ex_path, names, seed=seed,
+            trust_pickle=trust_pickle, progress=progress,
+        )
+        _print_table(table, out)
+        return
     model = tx.load_model(_model_dir(model_path), trust_pickle=trust_pickle)
     ds, _ = _read_for(model, data_path, cases)
     ex = tx.Explanation.load(ex_path)
@@ -931,8 +943,12 @@ def evaluate_cmd(
             f"{ex_path} explains {ex.n_cases} cases but {data_path} {selected} {ds.n_cases}; "
             "evaluate on the cases that were explained (the same --cases as tsexplain explain)"
         )
-    names = [n for m in metrics for n in m.split(",") if n] or None
     table = tx.evaluate(model, ds, ex, metrics=names, seed=seed, progress=progress)
+    _print_table(table, out)
+
+
+def _print_table(table: Any, out: Path | None) -> None:
+    """Write the result table to ``out`` (.csv or .json) if given, and print its summary."""
     if out is not None:
         (table.to_csv if out.suffix == ".csv" else table.to_json)(out)
     click.echo(table.summary())

@@ -320,3 +320,21 @@ def test_cli_store_and_its_errors(saved, tmp_path) -> None:
         assert res.exit_code == 2, res.output
         assert res.output.startswith("error:") and message in res.output, res.output
     assert not (tmp_path / "t.zarr").exists()
+
+
+def test_ucr_text_read_by_lines_equals_whole_read(tmp_path) -> None:
+    lines = ["b\t1.0\t2.0\t3.0\tNaN", "a\t0.5\t-1\t2\t4", "c\t7\tNaN\tNaN\tNaN", "a\t1e-3\t2\t3\t4"]
+    (tmp_path / "u.tsv").write_text("\n".join(lines) + "\n")
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "ucr" / "ECG200" / "ECG200_TEST.tsv"
+    for path in [tmp_path / "u.tsv", *([shared] if shared.exists() else [])]:
+        whole = tx.data.load(path)
+        source = open_source(path)
+        assert source.classes == tuple(whole.classes)
+        X, lengths = source.read(1, whole.n_cases)
+        assert np.array_equal(lengths, whole.lengths[1:])
+        assert np.array_equal(X, whole.X[1:].astype(np.float32))
+        chunk = source.dataset(1, whole.n_cases, X, lengths)
+        assert np.array_equal(chunk.y, whole.y[1:])
+    (tmp_path / "bad.tsv").write_text("a\t1\tx\t3\n")
+    with pytest.raises(TsExplainError, match="series 1: a value that is not a number"):
+        open_source(tmp_path / "bad.tsv").read(0, 1)

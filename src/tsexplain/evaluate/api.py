@@ -37,7 +37,7 @@ from tsexplain.models.foreign import as_classifier
 from tsexplain.series import ModelAdapter, SeriesBatch, as_series, channel_stats, model_device
 from tsexplain.train.prepare import prepare_for
 
-__all__ = ["GROUPS", "available_metrics", "evaluate"]
+__all__ = ["GROUPS", "CaseResults", "CaseScores", "available_metrics", "evaluate", "evaluate_cases"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,84 @@ def _resolve_metrics(metrics: str | Sequence[str] | None) -> tuple[list[str], bo
 
 
 @dataclass
+class CaseScores:
+    """One metric's value per case, before aggregation.
+
+    ``pooled`` scores (the cost metrics) become one row over all cases (class ``"all"``); the
+    others one row per class and a ``"macro"`` row, with bootstrap intervals.
+    """
+
+    method: str
+    metric: str
+    level: str
+    variant: str
+    scores: np.ndarray
+    groups: np.ndarray
+    reference: np.ndarray | None = None
+    pooled: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str, str, bool]:
+        return (self.method, self.metric, self.level, self.variant, self.pooled)
+
+
+@dataclass
+class CaseResults:
+    """Per-case metric values and curves of one or more evaluations, and the skipped metrics;
+    :meth:`concat` joins evaluations of consecutive chunks of one data set, :meth:`table`
+    aggregates them exactly as :func:`evaluate` does for the data set as a whole."""
+
+    classes: tuple[str, ...]
+    scores: list[CaseScores] = field(default_factory=list)
+    curves: list[Curve] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def concat(parts: Sequence[CaseResults]) -> CaseResults:
+        """The cases of ``parts`` one after another, metric by metric and curve by curve."""
+        out = CaseResults(parts[0].classes if parts else ())
+        scores: dict[tuple[str, str, str, str, bool], list[CaseScores]] = {}
+        curves: dict[tuple[str, ...], list[Curve]] = {}
+        for part in parts:
+            for s in part.scores:
+                scores.setdefault(s.key, []).append(s)
+            for c in part.curves:
+                curves.setdefault((c.method, c.kind, c.replace, c.unit, c.level), []).append(c)
+            out.skipped.update(part.skipped)
+        for same in scores.values():
+            refs = [s.reference for s in same]
+            out.scores.append(CaseScores(
+                *same[0].key[:4],
+                np.concatenate([s.scores for s in same]),
+                np.concatenate([s.groups for s in same]),
+                None if any(r is None for r in refs) else np.concatenate(refs),  # type: ignore[arg-type]
+                same[0].pooled,
+            ))
+        for cs in curves.values():
+            c0 = cs[0]
+            out.curves.append(Curve(
+                c0.method, c0.kind, c0.replace, c0.unit, c0.level, c0.fractions,
+                np.concatenate([c.values for c in cs]), np.concatenate([c.reference for c in cs]),
+                np.concatenate([c.groups for c in cs]), c0.classes,
+            ))
+        return out
+
+    def table(self, n_boot: int, seed: int) -> ResultTable:
+        """Per-class and macro rows with bootstrap intervals (pooled metrics: one row)."""
+        rows: list[MetricRow] = []
+        for s in self.scores:
+            if s.pooled:
+                rows.append(MetricRow(s.method, s.metric, s.level, s.variant, "all",
+                                      float(np.mean(s.scores)), n=len(s.scores)))
+                continue
+            rows += class_rows(
+                s.scores, s.groups, self.classes, method=s.method, metric=s.metric, level=s.level,
+                variant=s.variant, reference=s.reference, n_boot=n_boot, seed=seed,
+            )
+        return ResultTable(rows, list(self.curves), dict(self.skipped))
+
+
+@dataclass
 class _Job:
     """Everything one evaluation of one explanation needs; rows accumulate in ``table``."""
 
@@ -101,7 +179,7 @@ class _Job:
     fill_mean: np.ndarray
     fill_std: np.ndarray
     baseline: Any
-    table: ResultTable = field(default_factory=ResultTable)
+    results: CaseResults = field(default_factory=lambda: CaseResults(()))
 
     @property
     def X(self) -> np.ndarray:
@@ -152,13 +230,13 @@ class _Job:
     def add(self, metric: str, scores: np.ndarray, *, level: str = "", variant: str = "",
             reference: np.ndarray | None = None, index: np.ndarray | None = None) -> None:
         groups = self.groups if index is None else self.groups[index]
-        self.table.rows += class_rows(
-            scores, groups, self.classes, method=self.ex.method, metric=metric, level=level,
-            variant=variant, reference=reference, n_boot=self.config.n_boot, seed=self.seed,
-        )
+        self.results.scores.append(CaseScores(
+            self.ex.method, metric, level, variant, np.asarray(scores, dtype=np.float64),
+            np.asarray(groups), None if reference is None else np.asarray(reference, dtype=np.float64),
+        ))
 
     def skip(self, metric: str, reason: str) -> None:
-        self.table.skipped[f"{self.ex.method}/{metric}"] = reason
+        self.results.skipped[f"{self.ex.method}/{metric}"] = reason
         log.info("skipping %s for %s: %s", metric, self.ex.method, reason)
 
     def needs_rerun(self, metric: str, module: bool = False) -> bool:
@@ -227,7 +305,7 @@ def _faithfulness(job: _Job, names: list[str]) -> None:
                 for m in names:
                     job.add(m, s_ours[m], level=level, variant=variant, reference=s_ref[m])
                 for kind in ("deletion", "insertion"):
-                    job.table.curves.append(Curve(
+                    job.results.curves.append(Curve(
                         job.ex.method, kind, strategy, unit, level, ours.fractions,
                         getattr(ours, kind), getattr(ref, kind), job.groups, job.classes,
                     ))
@@ -348,7 +426,7 @@ def _rebuild_baseline(job: _Job) -> np.ndarray | float | None:
 def _cost(job: _Job, names: list[str]) -> None:
     if not job.needs_rerun(names[0]):
         for m in names[1:]:
-            job.skip(m, job.table.skipped[f"{job.ex.method}/{names[0]}"])
+            job.skip(m, job.results.skipped[f"{job.ex.method}/{names[0]}"])
         return
     idx = job.subset
     X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
@@ -357,7 +435,9 @@ def _cost(job: _Job, names: list[str]) -> None:
     variant = f"batch_size={job.config.method_batch_size}"
     for m in names:
         value = float(getattr(cost, m))
-        job.table.rows.append(MetricRow(job.ex.method, m, "", variant, "all", value, n=len(idx)))
+        job.results.scores.append(CaseScores(
+            job.ex.method, m, "", variant, np.full(len(idx), value), job.groups[idx], pooled=True,
+        ))
 
 
 _GROUP_FUNCS = {
@@ -496,6 +576,40 @@ def evaluate(
     ['auroc', 'gini']
     """
     cfg = EvalConfig.from_options(config, options)
+    return evaluate_cases(
+        model, data, explanation, metrics, seed=seed, mask=mask, lengths=lengths,
+        padding=padding, reference=reference, baseline=baseline, group_by=group_by,
+        config=cfg, progress=progress,
+    ).table(cfg.n_boot, int(seed))
+
+
+def evaluate_cases(
+    model: nn.Module | Any,
+    data: Dataset | np.ndarray,
+    explanation: Explanation | Sequence[Explanation],
+    metrics: str | Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    mask: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+    padding: str | None = None,
+    reference: Dataset | np.ndarray | None = None,
+    baseline: np.ndarray | float | None = None,
+    group_by: str = "true",
+    config: EvalConfig | None = None,
+    progress: bool | None = False,
+    reference_stats: tuple[np.ndarray, np.ndarray] | None = None,
+    **options: Any,
+) -> CaseResults:
+    """:func:`evaluate` before aggregation: every metric per case, every curve per case.
+
+    Same parameters as :func:`evaluate`, and ``reference_stats``: the channel means and
+    standard deviations ``(n_channels,)`` for the ``"mean"`` and ``"noise"`` replacements,
+    given directly (a data set streamed by chunks has them from one pass over the whole file).
+    ``CaseResults.concat`` joins the results of consecutive chunks; ``.table(n_boot, seed)``
+    gives the rows :func:`evaluate` returns.
+    """
+    cfg = EvalConfig.from_options(config, options)
     names, explicit = _resolve_metrics(metrics)
     model = as_classifier(model)
     if not (isinstance(model, nn.Module) or callable(model)):
@@ -509,12 +623,14 @@ def evaluate(
     for ex in explanations:
         _check_explanation(ex, batch)
     gt = _check_mask(mask, data, batch)
-    if reference is None:
+    if reference_stats is not None:
+        fill_mean, fill_std = (np.asarray(v, dtype=np.float64) for v in reference_stats)
+    elif reference is None:
         fill_mean, fill_std = channel_stats(batch.X, batch.lengths, batch.padding)
     else:
         ref = as_series(reference, n_channels=batch.X.shape[1])
         fill_mean, fill_std = channel_stats(ref.X, ref.lengths, ref.padding)
-    tables = []
+    parts = []
     steps = [(g, [m for m in names if METRICS[m][0] == g]) for g in GROUPS]
     steps = [(g, chosen) for g, chosen in steps if chosen]
     with tqdm(total=len(explanations) * len(steps), desc="evaluating", unit="group",
@@ -522,11 +638,16 @@ def evaluate(
         for ex in explanations:
             groups, classes = _groups(group_by, batch, ex, data)
             job = _Job(model, batch, ex, gt, groups, classes, cfg, int(seed), explicit,
-                       fill_mean, fill_std, baseline)
+                       fill_mean, fill_std, baseline, CaseResults(classes))
             for group, chosen in steps:
                 bar.set_postfix_str(f"{ex.method}: {group}")
                 log.info("evaluating %s: %s", ex.method, ", ".join(chosen))
                 _GROUP_FUNCS[group](job, chosen)
                 bar.update()
-            tables.append(job.table)
-    return ResultTable.concat(tables)
+            parts.append(job.results)
+    out = CaseResults(parts[0].classes)
+    for part in parts:  # different methods: their metrics side by side
+        out.scores += part.scores
+        out.curves += part.curves
+        out.skipped.update(part.skipped)
+    return out

@@ -25,7 +25,7 @@ from torch import nn
 
 from tsexplain.data.padding import real_mask
 
-__all__ = ["LocalStack", "why_not_local"]
+__all__ = ["LocalStack", "RecurrentPrefix", "local_work", "why_not_local", "why_not_recurrent"]
 
 
 def _reach(stage: nn.Module) -> tuple[int, int]:
@@ -38,6 +38,17 @@ def _reach(stage: nn.Module) -> tuple[int, int]:
             span = m.dilation[0] * (m.kernel_size[0] - 1)
             left, right = left + pl, right + span - pl
     return left, right
+
+
+def local_work(model: Any, width: int, n_timepoints: int) -> float:
+    """The share of a full forward pass that an incremental copy computes: the steps of every
+    stage's slice over the steps of every stage (above 1 when the reach spans the series)."""
+    stages = list(model.stages())
+    w, steps = width, 0
+    for lft, rgt in (_reach(s) for s in stages):
+        steps += w + 2 * (lft + rgt)
+        w += lft + rgt
+    return steps / (len(stages) * n_timepoints)
 
 
 def why_not_local(model: object) -> str | None:

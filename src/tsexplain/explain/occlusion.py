@@ -19,6 +19,7 @@ from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._incremental import (
     LocalStack,
     RecurrentPrefix,
+    local_work,
     why_not_local,
     why_not_recurrent,
 )
@@ -29,6 +30,10 @@ from tsexplain.series import channel_means, fill, real_bounds, real_steps
 __all__ = ["Occlusion"]
 
 log = logging.getLogger(__name__)
+
+# Above this share of a full pass per copy, incremental occlusion is not worth its slicing
+# (measured: beat_cnn's dilated stack reaches past its whole 187-step beat).
+MAX_LOCAL_WORK = 0.5
 
 
 @register_method
@@ -60,9 +65,10 @@ class Occlusion(PerturbationMethod):
         Recompute only what each window changes (:mod:`tsexplain.explain._incremental`): the
         steps a window reaches in tsexplain's FCN, ResNet and beat_cnn, the steps from the
         window on in its unidirectional LSTM (the clean states before it are reused).
-        ``None`` (default): wherever the model allows it, with a log line saying why not
-        elsewhere; ``True`` requires it; ``False`` always runs the full forward pass. Both
-        give the same map up to rounding.
+        ``None`` (default): wherever the model allows it and it saves work (not when a
+        window's reach spans more than half of the series, as in beat_cnn on short beats),
+        with a log line saying why not elsewhere; ``True`` requires it; ``False`` always runs
+        the full forward pass. Both give the same map up to rounding.
 
     Notes
     -----
@@ -174,15 +180,19 @@ class Occlusion(PerturbationMethod):
         with self.scorer.active():
             scores, target, logits = self.base_scores(x, target, lengths, padding)
             base = scores.gather(1, target[:, None])[:, 0]
+            plan = self.plan(t)
             stack: LocalStack | RecurrentPrefix | None = None
-            if self.local and self.reuse == "stages":
+            if plan == "stages":
                 stack = LocalStack(self.model, x, lengths, padding, self.window)
-            elif self.local:
-                starts = list(range(0, t, self.stride))
-                stack = RecurrentPrefix(self.model, x, lengths, padding, starts)
+            elif plan == "prefix":
+                stack = RecurrentPrefix(
+                    self.model, x, lengths, padding, list(range(0, t, self.stride))
+                )
             if stack is not None:
                 base = self._score(stack.base_logits).gather(1, target[:, None])[:, 0]
-            step = self.scorer.batch_size * (16 if stack is not None else 1)
+            step = (
+                self.scorer.batch_size * 16
+            )  # bookkeeping in large steps, the model in micro-batches
             for r0 in range(0, rows.shape[0], step):
                 case, group, first, end = rows[r0 : r0 + step].T
                 window = (steps >= first[:, None]) & (steps < end[:, None])
@@ -199,6 +209,24 @@ class Occlusion(PerturbationMethod):
                 attr.index_add_(0, case, off_f * drop[:, None, None])
                 count.index_add_(0, case, off_f)
         return attr / count.clamp_min(1.0), logits
+
+    def plan(self, n_timepoints: int) -> str:
+        """How copies of series of ``n_timepoints`` steps are scored: ``"stages"``
+        (incremental over local stages), ``"prefix"`` (LSTM from the clean state before the
+        window) or ``"full"`` (a forward pass per copy)."""
+        if not self.local:
+            return "full"
+        if self.reuse == "prefix":
+            return "prefix"
+        share = local_work(self.model, self.window, n_timepoints)
+        if share > MAX_LOCAL_WORK and not self.incremental:
+            log.info(
+                "occlusion: a window reaches %.0f%% of the model's steps; a full forward pass "
+                "per window is cheaper",
+                100 * share,
+            )
+            return "full"
+        return "stages"
 
     def _score(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.softmax(logits, -1) if self.scorer.output == "probability" else logits

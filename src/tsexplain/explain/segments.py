@@ -186,6 +186,8 @@ class _SegmentMethod(PerturbationMethod):
         """The target score of every coalition of every case, scored in full batches of
         copies that mix cases (no case's remainder runs as a batch of its own)."""
         _, c, t = x.shape
+        # features (M, C*T) and coalition rows (S+1, M) as float32, for one matrix product
+        flat = [(p[0].reshape(len(p[0]), -1).astype(np.float32), p[3].astype(np.float32)) for p in plans]
         owner = np.concatenate([np.full(len(p[3]), i) for i, p in enumerate(plans)])
         index = np.concatenate([np.arange(len(p[3])) for p in plans])
         out = np.empty(len(owner))
@@ -193,10 +195,7 @@ class _SegmentMethod(PerturbationMethod):
         for r0 in range(0, len(owner), b):
             cases, idx = owner[r0 : r0 + b], index[r0 : r0 + b]
             keep = np.concatenate(
-                [
-                    (plans[i][3][idx[cases == i]] @ plans[i][0].reshape(len(plans[i][0]), -1)) > 0
-                    for i in np.unique(cases)
-                ]
+                [flat[i][1][idx[cases == i]] @ flat[i][0] > 0 for i in np.unique(cases)]
             ).reshape(-1, c, t)
             case = torch.as_tensor(cases, device=x.device)
             off = torch.as_tensor(~keep, device=x.device) & real[case]
@@ -268,9 +267,9 @@ class ShapSegments(_SegmentMethod):
         choices = np.arange(1, m)
         p = (m - 1) / (choices * (m - choices))
         drawn = rng.choice(choices, size=max(1, self.n_samples // 2), p=p / p.sum())
-        z = np.zeros((len(drawn), m))
-        for r, size in enumerate(drawn):
-            z[r, rng.choice(m, size=int(size), replace=False)] = 1.0
+        # a uniformly random subset of each drawn size: the features of the lowest ranks
+        ranks = rng.random((len(drawn), m)).argsort(axis=1).argsort(axis=1)
+        z = (ranks < drawn[:, None]).astype(np.float64)
         z = np.vstack([z, 1.0 - z])  # paired (antithetic) coalitions
         return z, np.ones(len(z))
 

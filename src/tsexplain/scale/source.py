@@ -7,11 +7,14 @@ A :class:`Source` knows the data's size and reads cases ``[start, stop)`` as flo
   would count against the process's memory); ``(N, C, T)`` or ``(N, T)`` (one channel); NaN at
   the end of a series marks a shorter one (as :func:`tsexplain.data.load` reads it), padding on
   the right.
-* ``.zarr``: a Zarr array ``(N, C, T)`` / ``(N, T)``, or a group with an array ``X`` (and
-  optionally ``lengths``, and the group attribute ``padding``: ``"left"`` or ``"right"``),
-  read chunk by chunk.
-* anything else :func:`tsexplain.data.load` reads (UCR/UEA text, ``.ts``, ``.arff``, CSV, WFDB,
-  ``.npz``): loaded once, then sliced (these formats are read whole).
+* ``.zarr``: a Zarr array ``(N, C, T)`` / ``(N, T)``, or a group with an array ``X`` and
+  optionally ``lengths``, labels ``y``, a ground-truth ``mask`` and the group attributes
+  ``padding`` (``"left"`` or ``"right"``) and ``classes``, read chunk by chunk.
+* UCR text (``.tsv``, ``.txt``: the label, then the values of one series per line): one pass
+  indexes where each line starts and reads the labels (the class order is that of
+  :func:`tsexplain.data.load`), then each chunk parses its own lines only;
+* anything else :func:`tsexplain.data.load` reads (``.ts``, ``.arff``, CSV, WFDB, ``.npz``):
+  loaded once, then sliced (these formats are read whole).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class Source:
     classes: tuple[str, ...] | None = None
     _array: Any = field(default=None, repr=False)
     _lengths: Any = field(default=None, repr=False)
+    _y: Any = field(default=None, repr=False)
+    _mask: Any = field(default=None, repr=False)
 
     def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Cases ``[start, stop)``: float32 ``X`` ``(n, C, T)`` (zero on padding) and their
@@ -65,6 +70,26 @@ class Source:
         if self._lengths is not None:
             return np.ascontiguousarray(X), np.asarray(self._lengths[start:stop], dtype=np.int64)
         return _trailing_nan(X, self.path, start)
+
+    def dataset(
+        self, start: int, stop: int, X: np.ndarray, lengths: np.ndarray, znormalised: bool = False
+    ) -> Dataset | np.ndarray:
+        """Cases ``[start, stop)`` (``X`` and ``lengths`` as :meth:`read` gave them, perhaps
+        normalised) as a Dataset with their labels and ground-truth mask where the file has
+        them, else ``X`` itself."""
+        if self._y is None:
+            return X
+        mask = None if self._mask is None else np.asarray(self._mask[start:stop], dtype=bool)
+        classes = self.classes or tuple(str(k) for k in range(int(np.max(self._y[:])) + 1))
+        return Dataset(
+            X=X,
+            y=np.asarray(self._y[start:stop], dtype=np.int64),
+            lengths=lengths,
+            padding=self.padding,
+            classes=classes,
+            mask=mask,
+            meta={"znormalised": True} if znormalised else {},
+        )
 
     def identity(self) -> dict[str, Any]:
         """What identifies the data for resuming: the file's name, its shape and a digest of
@@ -127,6 +152,62 @@ class _NpyRows:
         return flat.reshape((max(stop - start, 0), *self.shape[1:]))
 
 
+class _UcrLines:
+    """The series of a UCR text file, parsed line by line on indexing (NaN-padded)."""
+
+    def __init__(self, path: Path) -> None:
+        from tsexplain.data.readers._common import encode
+
+        offsets: list[int] = []
+        labels: list[str] = []
+        width = 0
+        self.sep: str | None = None
+        with open(path, "rb") as fh:
+            pos = 0
+            for raw in fh:
+                line = raw.decode("utf-8", errors="replace")
+                if line.strip():
+                    if not offsets:
+                        self.sep = "\t" if "\t" in line else "," if "," in line else None
+                    tokens = self._tokens(line)
+                    if len(tokens) < 2:
+                        raise TsExplainError(
+                            f"{path}, line {len(offsets) + 1}: a label but no values; each "
+                            "line needs the class label followed by the series"
+                        )
+                    offsets.append(pos)
+                    labels.append(tokens[0])
+                    width = max(width, len(tokens) - 1)
+                pos += len(raw)
+        if not offsets:
+            raise TsExplainError(f"{path}: the file holds no series")
+        self.path, self.offsets = path, np.asarray(offsets, dtype=np.int64)
+        self.y, self.classes = encode(labels, lambda i: f"{path}, line {i + 1}")
+        self.shape = (len(offsets), 1, width)
+        self.dtype = np.dtype(np.float32)
+
+    def _tokens(self, line: str) -> list[str]:
+        if self.sep is None:
+            return line.split()
+        return [t.strip() for t in line.rstrip("\r\n").split(self.sep)]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.shape[0])
+        out = np.full((max(stop - start, 0), 1, self.shape[2]), np.nan, dtype=np.float32)
+        with open(self.path, "rb") as fh:
+            for k in range(start, stop):
+                fh.seek(int(self.offsets[k]))
+                values = self._tokens(fh.readline().decode("utf-8", errors="replace"))[1:]
+                try:
+                    out[k - start, 0, : len(values)] = [float(v) if v else np.nan for v in values]
+                except ValueError:
+                    raise TsExplainError(
+                        f"{self.path}, series {k + 1}: a value that is not a number; the UCR "
+                        "format holds the label, then numbers (NaN for missing)"
+                    ) from None
+        return out
+
+
 def _open_npy(path: Path) -> Source:
     try:
         rows = _NpyRows(path)
@@ -156,9 +237,15 @@ def _open_zarr(path: Path) -> Source:
                 "(n_cases, n_channels, n_timepoints), and optionally their lengths"
             )
         lengths = node.get("lengths", None)
+        y, mask = node.get("y", None), node.get("mask", None)
+        classes = node.attrs.get("classes")
         node = node["X"]
+    else:
+        y = mask = classes = None
     source = _from_array(path, node, lengths)
     source.padding = padding
+    source._y, source._mask = y, mask
+    source.classes = tuple(str(c) for c in classes) if isinstance(classes, list) else None
     return source
 
 
@@ -192,6 +279,8 @@ def _open_whole(path: Path, data: Dataset | None) -> Source:
         tuple(ds.classes),
         _array=ds.X,
         _lengths=ds.lengths,
+        _y=ds.y,
+        _mask=ds.mask,
     )
 
 
@@ -205,4 +294,9 @@ def open_source(path: str | os.PathLike[str], data: Dataset | None = None) -> So
         return _open_npy(path)
     if path.suffix == ".zarr" or (path.is_dir() and (path / "zarr.json").exists()):
         return _open_zarr(path)
+    if path.suffix in (".tsv", ".txt") and data is None:
+        lines = _UcrLines(path)
+        source = _from_array(path, lines, None)
+        source._y, source.classes = lines.y, tuple(lines.classes)
+        return source
     return _open_whole(path, data)
