@@ -8,8 +8,9 @@ perturbation method is (number of perturbed evaluations) x forward, in batches o
 size. Each row times the same model, data and micro-batch three ways: the floor, tsexplain, and
 Captum (when installed, at its fastest settings: ``perturbations_per_eval`` / an internal batch
 as large as the micro-batch), as the median of ``--repeat`` runs after a warm-up, in one
-process. The memory column is tsexplain's peak resident set during its runs (sampled every
-2 ms). Occlusion on the FCN, beat_cnn and the LSTM is incremental (only what a window changes
+process. The memory column is the resident memory tsexplain's runs added at their peak
+(sampled every 2 ms, above the resident set before the row; memory an earlier row freed is
+reused first, so a row that fits in it adds nothing). Occlusion on the FCN, beat_cnn and the LSTM is incremental (only what a window changes
 is recomputed), so it runs below its floor; its row says how far it is from a full forward
 pass per window.
 
@@ -69,16 +70,24 @@ class PeakRSS:
         self.peak = max(self.peak, _rss())
 
 
+def _release() -> int:
+    """The resident set in bytes before a row (freed heap memory stays with the process: giving
+    it back with malloc_trim made later rows page-fault their buffers in again, 5x slower)."""
+    return _rss()
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median seconds over ``repeat`` runs after a warm-up, and the peak RSS (MiB)."""
-    fn()
+    """Median seconds over ``repeat`` runs after a warm-up, and the peak resident memory the
+    work added (MiB above the resident set before it, freed memory given back first)."""
+    base = _release()
     times = []
     with PeakRSS() as mem:
+        fn()
         for _ in range(repeat):
             t0 = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t0)
-    return statistics.median(times), mem.peak / 2**20
+    return statistics.median(times), (mem.peak - base) / 2**20
 
 
 def data_for(name: str, n: int) -> tuple[np.ndarray, str]:
@@ -193,7 +202,7 @@ def bench_model(
     def make_ig() -> Callable[[torch.Tensor, torch.Tensor], object]:
         ig = ca.IntegratedGradients(model)
         return lambda x, tg: ig.attribute(
-            x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=bs * 4
+            x, target=tg, n_steps=m, method="riemann_trapezoid", internal_batch_size=max(bs, 256)
         )
 
     row(f"integrated gradients, {m} steps", m * floor, ours, captum(make_ig))
@@ -202,7 +211,15 @@ def bench_model(
     n_windows = (t - w + stride - 1) // stride + 1
     occ_floor, _ = timed(forward(n_windows * c), args.repeat)
     ours = timed(
-        lambda: tx.explain(model, X, method="occlusion", window=w, stride=stride, batch_size=bs),
+        lambda: tx.explain(
+            model,
+            X,
+            method="occlusion",
+            window=w,
+            stride=stride,
+            batch_size=bs,
+            internal_batch_size=bs,
+        ),
         args.repeat,
     )
     full = tx.explain(
@@ -229,7 +246,7 @@ def bench_model(
             sliding_window_shapes=(1, w),
             strides=(1, stride),
             baselines=0.0,
-            perturbations_per_eval=16,
+            perturbations_per_eval=max(1, 1024 // bs),
         )
 
     row(

@@ -186,19 +186,30 @@ class _SegmentMethod(PerturbationMethod):
         """The target score of every coalition of every case, scored in full batches of
         copies that mix cases (no case's remainder runs as a batch of its own)."""
         _, c, t = x.shape
-        # features (M, C*T) and coalition rows (S+1, M) as float32, for one matrix product
-        flat = [(p[0].reshape(len(p[0]), -1).astype(np.float32), p[3].astype(np.float32)) for p in plans]
+        # features (M, C*T) and coalition rows (S+1, M) as float32 tensors, for one matrix
+        # product in torch's own thread pool (NumPy's BLAS threads, left spinning after a
+        # large product, slowed the model's next forward pass five-fold on 2 cores)
+        flat = [
+            (
+                torch.as_tensor(p[0].reshape(len(p[0]), -1), dtype=torch.float32, device=x.device),
+                torch.as_tensor(p[3], dtype=torch.float32, device=x.device),
+            )
+            for p in plans
+        ]
         owner = np.concatenate([np.full(len(p[3]), i) for i, p in enumerate(plans)])
         index = np.concatenate([np.arange(len(p[3])) for p in plans])
         out = np.empty(len(owner))
         b = self.scorer.batch_size
         for r0 in range(0, len(owner), b):
             cases, idx = owner[r0 : r0 + b], index[r0 : r0 + b]
-            keep = np.concatenate(
-                [flat[i][1][idx[cases == i]] @ flat[i][0] > 0 for i in np.unique(cases)]
+            keep = torch.cat(
+                [
+                    flat[i][1][torch.as_tensor(idx[cases == i], device=x.device)] @ flat[i][0] > 0
+                    for i in np.unique(cases)
+                ]
             ).reshape(-1, c, t)
             case = torch.as_tensor(cases, device=x.device)
-            off = torch.as_tensor(~keep, device=x.device) & real[case]
+            off = ~keep & real[case]
             copies = fill(x[case], off, self.fill, real=real[case], means=means[case])
             lens = None if lengths is None else lengths[case]
             score = self.scorer(copies, lens, padding).gather(1, target[case][:, None])[:, 0]
