@@ -339,7 +339,7 @@ def main() -> int:
         for r in bench_model(name, args, ca):
             table.append((name, *r))
     print(
-        "\n| model | work | floor s | tsexplain s | tsexplain / floor | Captum s | Captum / tsexplain | peak RSS MiB |"
+        "\n| model | work | floor s | tsexplain s | tsexplain / floor | Captum s | Captum / tsexplain | added RSS MiB |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, label, fl, ours, rss, theirs, note in table:

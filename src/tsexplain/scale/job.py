@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,10 +116,21 @@ def _load(job: _Job, model: Any = None, source: Source | None = None) -> tuple[A
     return _LOADED[key]
 
 
-def _explain_chunk(job: _Job, index: int) -> int:
-    """Explain chunk ``index`` and write it into the store; returns its number of cases."""
+_GROUPS: dict[str, Any] = {}
+
+
+def _group(path: str) -> Any:
+    """The store's Zarr group, opened once per process and store."""
     import zarr
 
+    if path not in _GROUPS:
+        _GROUPS.clear()
+        _GROUPS[path] = zarr.open_group(path, mode="r+")
+    return _GROUPS[path]
+
+
+def _compute_chunk(job: _Job, index: int) -> dict[str, np.ndarray]:
+    """The arrays of chunk ``index``: its attributions, probabilities, classes and lengths."""
     model, source = _load(job)
     start = index * job.chunk_size
     stop = min(start + job.chunk_size, source.n_cases)
@@ -150,8 +162,30 @@ def _explain_chunk(job: _Job, index: int) -> int:
     arrays["predicted"] = first.predicted.astype(np.int64, copy=False)
     arrays["target"] = first.target.astype(np.int64, copy=False)
     arrays["lengths"] = lengths
-    write_chunk(zarr.open_group(job.store_path, mode="r+"), index, job.chunk_size, arrays)
-    return stop - start
+    return arrays
+
+
+def _explain_chunk(job: _Job, index: int) -> int:
+    """Explain chunk ``index`` and write it into the store; returns its number of cases."""
+    arrays = _compute_chunk(job, index)
+    write_chunk(_group(job.store_path), index, job.chunk_size, arrays)
+    return len(arrays["lengths"])
+
+
+def _run_here(job: _Job, pending: list[int], bar: Any) -> None:
+    """The pending chunks in this process; each chunk is written by a background thread
+    while the next one is computed (at most two chunks in memory; a chunk's done mark is
+    still written after its arrays)."""
+    writing = None
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for i in pending:
+            arrays = _compute_chunk(job, i)
+            if writing is not None:
+                writing.result()
+            writing = writer.submit(write_chunk, _group(job.store_path), i, job.chunk_size, arrays)
+            bar.update(len(arrays["lengths"]))
+        if writing is not None:
+            writing.result()
 
 
 def _methods(method: str | list[str], params: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -300,6 +334,8 @@ def explain_to_store(
         n_classes = predict_proba(model, X0, lengths=len0, padding=source.padding).shape[1]
         shape = (source.n_cases, source.n_channels, source.n_timepoints)
         group = create_store(store, identity, shape, n_classes, list(chosen), chunk_size)
+    _GROUPS.clear()
+    _GROUPS[str(store)] = group  # this process writes through the group it just opened
     finished = set(done_chunks(group).tolist())
     pending = [i for i in range(n_chunks) if i not in finished]
     job = _Job(
@@ -317,8 +353,7 @@ def explain_to_store(
         disable=None if progress is None else not progress,
     ) as bar:
         if workers is None and scheduler is None:
-            for i in pending:
-                bar.update(_explain_chunk(job, i))
+            _run_here(job, pending, bar)
         else:
             _run_on_dask(job, pending, workers, scheduler, bar)
     return StoreRun(
