@@ -70,16 +70,10 @@ class PeakRSS:
         self.peak = max(self.peak, _rss())
 
 
-def _release() -> int:
-    """The resident set in bytes before a row (freed heap memory stays with the process: giving
-    it back with malloc_trim made later rows page-fault their buffers in again, 5x slower)."""
-    return _rss()
-
-
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     """Median seconds over ``repeat`` runs after a warm-up, and the peak resident memory the
     work added (MiB above the resident set before it, freed memory given back first)."""
-    base = _release()
+    base = _rss()
     times = []
     with PeakRSS() as mem:
         fn()

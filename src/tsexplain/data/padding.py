@@ -13,7 +13,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["pad_series", "real_mask", "repad", "unpad"]
+__all__ = ["pad_series", "real_mask", "repad", "trailing_lengths", "unpad"]
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -109,3 +109,19 @@ def repad(X: ArrayT, lengths: ArrayT, source: str, target: str) -> ArrayT:
     out_np = np.take_along_axis(X, np.broadcast_to(idx_np.reshape(shape), X.shape), axis=-1)
     keep_np = real_mask(np.asarray(lengths), T, target).reshape(shape)
     return np.where(keep_np, out_np, 0).astype(X.dtype)
+
+
+def trailing_lengths(X: np.ndarray) -> np.ndarray:
+    """Real lengths ``(n_cases,)`` of right-padded ``X`` whose pad is NaN (or inf): a step is
+    real when some channel holds a finite value, the length ends at the last such step, and a
+    case with none has length 0.
+
+    Examples
+    --------
+    >>> trailing_lengths(np.array([[[1.0, np.nan, 2.0, np.nan]], [[np.nan] * 4]]))
+    array([3, 0])
+    """
+    real = np.isfinite(X).any(axis=1)  # (n, T)
+    t = X.shape[-1]
+    return np.where(real.any(axis=1), t - np.argmax(real[:, ::-1], axis=1), 0).astype(np.int64)
+

@@ -18,7 +18,7 @@ from tsexplain.models.foreign import as_classifier
 from tsexplain.series import as_series
 from tsexplain.train.prepare import prepare_for
 
-__all__ = ["explain", "explain_methods"]
+__all__ = ["explain", "explain_methods", "method_settings"]
 
 
 def explain_methods() -> list[str]:
@@ -26,8 +26,15 @@ def explain_methods() -> list[str]:
     return list(available_methods())
 
 
-def _build(model: Any, names: list[str], params: dict[str, Any]) -> list[Method]:
-    """The method objects, hyperparameters checked by name and kind before construction."""
+def method_settings(names: list[str], params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each method name with its settings, checked by name and kind before anything runs:
+    with one method ``params`` are its settings, with several a dict per method name."""
+    if not names:
+        raise TsExplainError(
+            "no explanation method given; choose from: " + ", ".join(explain_methods())
+        )
+    if len(set(names)) != len(names):
+        raise TsExplainError(f"method names repeat: {names}")
     if len(names) > 1:
         unknown = set(params) - set(names)
         if unknown:
@@ -35,15 +42,19 @@ def _build(model: Any, names: list[str], params: dict[str, Any]) -> list[Method]
                 f"with several methods, give hyperparameters per method (e.g. gradcam={{...}}); "
                 f"{sorted(unknown)} name no chosen method"
             )
-    methods = []
+    chosen = {}
     for n in names:
-        cls = get_method(n)
         kw = params if len(names) == 1 else params.get(n, {})
         if not isinstance(kw, dict):
             raise TsExplainError(f"hyperparameters of {n} must be a dict, got {type(kw).__name__}")
-        check_hyperparameters(cls, kw)
-        methods.append(cls(model, **kw))
-    return methods
+        check_hyperparameters(get_method(n), kw)
+        chosen[n] = dict(kw)
+    return chosen
+
+
+def _build(model: Any, names: list[str], params: dict[str, Any]) -> list[Method]:
+    """The method objects, hyperparameters checked by name and kind before construction."""
+    return [get_method(n)(model, **kw) for n, kw in method_settings(names, params).items()]
 
 
 @overload
@@ -132,12 +143,6 @@ def explain(
     ['occlusion', 'saliency']
     """
     names = [method] if isinstance(method, str) else list(method)
-    if not names:
-        raise TsExplainError(
-            "no explanation method given; choose from: " + ", ".join(explain_methods())
-        )
-    if len(set(names)) != len(names):
-        raise TsExplainError(f"method names repeat: {names}")
     model = as_classifier(model)
     methods = _build(model, names, params)
     if isinstance(data, Dataset):

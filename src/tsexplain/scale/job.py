@@ -29,8 +29,7 @@ from tqdm.auto import tqdm
 from tsexplain.data.preprocess import znormalise
 from tsexplain.errors import TsExplainError
 from tsexplain.explain import explain
-from tsexplain.explain.base import check_hyperparameters
-from tsexplain.explain.registry import get_method
+from tsexplain.explain.api import method_settings
 from tsexplain.scale.source import Source, open_source
 from tsexplain.scale.store import (
     create_store,
@@ -188,26 +187,6 @@ def _run_here(job: _Job, pending: list[int], bar: Any) -> None:
             writing.result()
 
 
-def _methods(method: str | list[str], params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Method name -> its settings, checked before any work."""
-    names = [method] if isinstance(method, str) else list(method)
-    if not names:
-        raise TsExplainError("no explanation method given")
-    if len(set(names)) != len(names):
-        raise TsExplainError(f"method names repeat: {names}")
-    chosen: dict[str, dict[str, Any]] = {}
-    for n in names:
-        kw = params if len(names) == 1 else dict(params.get(n, {}))
-        check_hyperparameters(get_method(n), kw)
-        chosen[n] = dict(kw)
-    if len(names) > 1 and set(params) - set(names):
-        raise TsExplainError(
-            f"with several methods, give settings per method; {sorted(set(params) - set(names))} "
-            "name no chosen method"
-        )
-    return chosen
-
-
 def _check_target(target: Any) -> str | int:
     if target in (None, "predicted"):
         return "predicted"
@@ -292,7 +271,7 @@ def explain_to_store(
         or chunk_size < 1
     ):
         raise TsExplainError(f"the chunk size must be a positive whole number, got {chunk_size!r}")
-    chosen = _methods(method, params)
+    chosen = method_settings([method] if isinstance(method, str) else list(method), params)
     tgt = _check_target(target)
     model_path = None
     if isinstance(model, (str, Path)):

@@ -29,6 +29,7 @@ import numpy as np
 
 from tsexplain._npz import read_npy_layout
 from tsexplain.data import Dataset
+from tsexplain.data.padding import trailing_lengths
 from tsexplain.errors import TsExplainError
 
 __all__ = ["Source", "open_source"]
@@ -110,10 +111,8 @@ def _trailing_nan(X: np.ndarray, path: Path, start: int) -> tuple[np.ndarray, np
     """Real lengths from NaN at the end of each series (all channels); NaN inside a series
     is an error naming the case."""
     nan = np.isnan(X)
-    real = ~nan.all(axis=1)  # (n, T): a step is real when some channel has a value
-    t = X.shape[2]
-    lengths = np.where(real.any(axis=1), t - np.argmax(real[:, ::-1], axis=1), 0).astype(np.int64)
-    inside = nan & (np.arange(t)[None, None, :] < lengths[:, None, None])
+    lengths = trailing_lengths(X)
+    inside = nan & (np.arange(X.shape[2])[None, None, :] < lengths[:, None, None])
     bad = inside.any(axis=(1, 2)) | np.isinf(X).any(axis=(1, 2))
     if bad.any():
         case = start + int(np.argmax(bad))

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.padding import real_mask
+from tsexplain.data.padding import real_mask, trailing_lengths
 from tsexplain.data.preprocess import znormalise
 from tsexplain.data.readers._registry import encode_labels
 from tsexplain.errors import TsExplainError, check_choice
@@ -241,12 +241,11 @@ def assemble(
     if np.isinf(X).any():
         i, ch, s = _first(np.isinf(X))
         raise TsExplainError(f"{locate(i)}: infinite value at channel {ch}, step {s}")
-    any_real = finite.any(axis=1)  # (n, t)
-    empty = ~any_real.any(axis=1)
+    lengths = trailing_lengths(X)
+    empty = lengths == 0
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
         raise TsExplainError(f"{locate(i)}: the series holds no values, only missing markers")
-    lengths = (t - np.argmax(any_real[:, ::-1], axis=1)).astype(np.int64)
     real = real_mask(lengths, t, "right")[:, None, :]
     holes = ~finite & real
     info: dict[str, Any] = {"format": fmt, "source": str(source), "missing": missing}
