@@ -35,6 +35,15 @@ def inapplicable(method: str, model: nn.Module) -> str | None:
     return get_method(method).applicable(model)
 
 
+def model_for(method: str) -> str:
+    """The first registered model (the causal CNN when it fits) that ``method`` can explain."""
+    names = ["causal_cnn", *tx.models.available_models()]
+    for name in names:
+        if inapplicable(method, build_tiny(name)) is None:
+            return name
+    raise AssertionError(f"no registered model suits {method}")
+
+
 def hook_count(model: nn.Module) -> int:
     """Every hook registered on the model's modules, plus the global module hooks."""
     names = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from explain_helpers import build_tiny, hook_count, inapplicable, make_method, tiny
+from explain_helpers import build_tiny, hook_count, inapplicable, make_method, model_for, tiny
 
 import tsexplain as tx
 from tsexplain.data.padding import pad_series
@@ -91,7 +91,7 @@ def test_hooks_mode_and_requires_grad_are_restored(method, model_name, series):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_targets_predicted_true_index_and_per_case(method, series):
-    model = build_tiny("lstm" if method == "lstm_gradcam" else "causal_cnn")
+    model = build_tiny(model_for(method))
     m = make_method(method, model)
     ds = tx.data.Dataset(series, np.array([2, 0, 1]), classes=("a", "b", "c"))
     per_case = m(series, target=np.array([2, 0, 1]))
@@ -114,7 +114,7 @@ def _tiny(method: str) -> dict:
 def test_declared_stochasticity_holds(method, series):
     """A method tagged stochastic changes with its seed and repeats with it; any other gives
     the same map whatever seed it is handed."""
-    model = build_tiny("lstm" if method == "lstm_gradcam" else "causal_cnn")
+    model = build_tiny(model_for(method))
     settings = hyperparameters(get_method(method))
     m0 = make_method(method, model)
     if not m0.stochastic:

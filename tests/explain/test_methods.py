@@ -9,7 +9,7 @@ from math import factorial
 import numpy as np
 import pytest
 import torch
-from explain_helpers import build_tiny, make_method
+from explain_helpers import build_tiny, make_method, model_for
 from torch import nn
 
 import tsexplain as tx
@@ -372,7 +372,7 @@ def test_channels_all_resolves_time_only(series):
 # ------------------------------------------------------------------ registry and parameters
 @pytest.mark.parametrize("method", tx.explain_methods())
 def test_explanation_params_are_json_and_rebuild_the_method(method, series, tmp_path):
-    model = build_tiny("lstm" if method == "lstm_gradcam" else "causal_cnn")
+    model = build_tiny(model_for(method))
     ex = tx.explain(model, series, method=method, **make_method(method, model).params)
     back = tx.Explanation.load(ex.save(tmp_path / "ex.npz"))
     again = tx.explain(model, series, method=method, **back.params)

@@ -7,6 +7,7 @@
 
 # Importing a method module registers it.
 from tsexplain.explain import (  # noqa: F401
+    attention,
     cam,
     feature_ablation,
     gradcam,
@@ -19,6 +20,8 @@ from tsexplain.explain import (  # noqa: F401
     saliency,
     segments,
     smoothgrad,
+    temporal_occlusion,
+    timing,
 )
 from tsexplain.explain.api import explain, explain_methods
 from tsexplain.explain.base import GradientMethod, Method

@@ -13,6 +13,8 @@ through the linear layer reproduces the logits and raises otherwise.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -59,6 +61,15 @@ class CAM(GradCAM):
     description = (
         "CAM: class activation map of a global-average-pooling + linear head (Zhou et al. 2016)"
     )
+
+    @classmethod
+    def applicable(cls, model: Any) -> str | None:
+        if getattr(model, "average_pooled", True) is False:
+            return (
+                f"cam needs a head that averages the last feature map over time, and "
+                f"{type(model).__name__} pools otherwise (last step or attention); use 'gradcam'"
+            )
+        return super().applicable(model)
 
     def __init__(
         self, model: nn.Module, layer: str | None = None, fc: str | None = None, relu: bool = False

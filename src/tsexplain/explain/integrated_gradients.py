@@ -257,6 +257,18 @@ class IntegratedGradients(Method):
             return fill(x, real, "noise", noise=b)  # given values at every step
         return fill(x, real, "mean", real=real, means=b.reshape(-1, 1))
 
+    def held(
+        self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
+    ) -> torch.Tensor | None:
+        """Cells held at the input along the path, ``(N, n_steps, C, T)`` bool (``None``: the
+        straight path moves every cell, as here)."""
+        return None
+
+    def combine(self, attr: torch.Tensor, held: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """The attributions from ``attr`` (the sum over path points where a cell moved) when
+        :meth:`held` fixes cells along the path."""
+        raise NotImplementedError
+
     def _noise(self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str) -> torch.Tensor:
         """Gaussian noise ``(N, C, T)`` with each case's channel mean and standard deviation over
         its real steps, drawn from :func:`~tsexplain.explain._perturb.case_rng`."""
@@ -286,6 +298,7 @@ class IntegratedGradients(Method):
         alphas = torch.as_tensor(self.alphas, dtype=x.dtype, device=x.device)
         weights = torch.as_tensor(self.weights, dtype=x.dtype, device=x.device)
         total = torch.zeros_like(x)
+        held = self.held(x, lengths, padding)
         with model_scope(model):
             with torch.no_grad():
                 logits = call_model(model, x, lengths, padding)
@@ -296,15 +309,23 @@ class IntegratedGradients(Method):
             for cases, steps in row_chunks(n, self.n_steps, self.internal_batch_size):
                 k = steps.stop - steps.start
                 a = alphas[steps][None, :, None, None]
-                path = (b[cases, None] + a * delta[cases, None]).reshape(-1, c, t)
+                path = b[cases, None] + a * delta[cases, None]
+                if held is not None:
+                    path = torch.where(held[cases, steps], x[cases, None], path)
                 lens = None if lengths is None else lengths[cases].repeat_interleave(k)
                 p = gradient_pass(
-                    model, path, target[cases].repeat_interleave(k), lens, padding, (), True
+                    model, path.reshape(-1, c, t), target[cases].repeat_interleave(k), lens,
+                    padding, (), True,
                 )
                 assert p.input_grad is not None
                 g = p.input_grad.reshape(-1, k, c, t)
-                total[cases] += (g * weights[steps][None, :, None, None]).sum(1)
+                w = weights[steps][None, :, None, None]
+                if held is not None:
+                    w = w * ~held[cases, steps]
+                total[cases] += (g * w).sum(1)
         attr = delta * total
+        if held is not None:
+            return self.combine(attr, held, weights), logits
         self._parts.append(
             Completeness(
                 attr.sum(dim=(1, 2)).detach().double().cpu().numpy(),

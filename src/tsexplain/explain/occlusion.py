@@ -91,6 +91,7 @@ class Occlusion(PerturbationMethod):
         "occlusion: score drop when a sliding window is replaced (zero, mean or linear fill)"
     )
     default_output = "logit"
+    fills: ClassVar[tuple[str, ...]] = ("zero", "mean", "linear")
     tiny: ClassVar[dict[str, Any]] = {"window": 4, "stride": 2}
 
     def __init__(
@@ -111,7 +112,7 @@ class Occlusion(PerturbationMethod):
                 f"occlusion needs 1 <= stride <= window, got window={window}, stride={stride}; "
                 "a stride beyond the window would leave steps unexplained"
             )
-        check_choice("fill", fill, ("zero", "mean", "linear"))
+        check_choice("fill", fill, self.fills)
         check_choice("channels", channels, ("each", "all"))
         super().__init__(
             model,
