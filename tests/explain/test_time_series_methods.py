@@ -168,3 +168,27 @@ def test_recurrent_pooling_choices_and_checkpoints(tmp_path):
     x = torch.randn(3, 2, 12)
     with torch.no_grad():
         np.testing.assert_array_equal(back(x).numpy(), model(x).numpy())
+
+
+def test_transformer_attention_is_what_the_last_layer_gives_real_steps():
+    ds = tx.data.make_sensor_failure(6, min_length=25, max_length=40, seed=1)
+    model = tx.models.build("transformer", 3, 2, seed=0, d_model=8, n_heads=2, d_ff=16)
+    a = tx.explain(model, ds, method="attention").attributions[:, 0]
+    real = ds.real_mask()
+    np.testing.assert_allclose(a.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(a[~real] == 0) and np.all(a[real] > 0)
+    right = tx.explain(model, ds.with_padding("right"), method="attention").attributions[:, 0]
+    for i, n in enumerate(ds.lengths):
+        np.testing.assert_allclose(a[i][real[i]], right[i, :n], rtol=1e-5, atol=1e-7)
+    # by hand: the last layer's head-averaged attention, averaged over the real queries
+    x = torch.from_numpy(ds.X)
+    mask = torch.from_numpy(real)[:, None, :].float()
+    model.eval()
+    with torch.no_grad():
+        from tsexplain.models.transformer import positions, sinusoid
+
+        h = model.embed(x.transpose(1, 2)) + sinusoid(positions(mask, 6, x.shape[-1], x.device), 8)
+        for layer in model.layers:
+            h, w = layer(h, mask[:, 0] == 0)
+    by_hand = (w * mask[:, 0, :, None]).sum(1) / mask[:, 0].sum(-1, keepdim=True)
+    np.testing.assert_allclose(a, by_hand.numpy(), rtol=1e-5, atol=1e-7)
