@@ -9,6 +9,8 @@
 from tsexplain.explain import (  # noqa: F401
     attention,
     cam,
+    dynamask,
+    extremal_mask,
     feature_ablation,
     gradcam,
     gradcam_channel,

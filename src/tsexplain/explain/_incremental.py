@@ -147,7 +147,7 @@ def why_not_recurrent(model: object) -> str | None:
 
     if not isinstance(model, LSTMClassifier):
         return "it is not a tsexplain LSTM classifier"
-    if model.lstm.bidirectional:
+    if model.rnn.bidirectional:
         return "a bidirectional LSTM's backward pass sees every step after a window"
     return None
 
@@ -189,7 +189,7 @@ class RecurrentPrefix:
         self.mask = real_mask(self.lengths, t, "right")[:, :, None].to(x.dtype)  # (N, T, 1)
         xr = repad(x, self.lengths, padding, "right") if padding == "left" else x
         seq = xr.transpose(1, 2)
-        lstm = model.lstm
+        lstm = model.rnn
         cuts = [*sorted({0, *(s for s in starts if 0 < s < t)}), t]
         self.states: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         state = None
@@ -227,7 +227,7 @@ class RecurrentPrefix:
                 h, c = self.states[a]
                 state = (h[:, cs].contiguous(), c[:, cs].contiguous())
             seq = copies[rows, :, a:].transpose(1, 2)
-            tail, _ = self.model.lstm(seq, state)
+            tail, _ = self.model.rnn(seq, state)
             tail = (tail * self.mask[cs, a:]).sum(1)
             pooled = (self.prefix[cs, a] + tail) / self.count[cs]
             out[rows] = self.model.head_from_pooled(pooled)
