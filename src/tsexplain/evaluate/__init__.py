@@ -1,4 +1,5 @@
-"""Explanation quality: localization, faithfulness, sanity, robustness, complexity, axioms, cost.
+"""Explanation quality: localization, faithfulness, cumulative faithfulness, sanity, robustness,
+complexity, axioms, cost.
 
 ``evaluate(model, data, explanation)`` returns a :class:`ResultTable`: one row per method x
 metric x level x variant x class (and the macro average), with bootstrap 95% intervals and a

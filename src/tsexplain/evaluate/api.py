@@ -21,6 +21,12 @@ from tsexplain.evaluate.axioms import CAPTUM_PATH_METHODS, completeness_gap
 from tsexplain.evaluate.complexity import complexity_scores
 from tsexplain.evaluate.config import EvalConfig
 from tsexplain.evaluate.cost import measure_cost
+from tsexplain.evaluate.cumulative import (
+    CPD_METRICS,
+    DROP_METRICS,
+    cumulative_prediction_scores,
+    score_drop_scores,
+)
 from tsexplain.evaluate.faithfulness import curve_scores, perturbation_curves
 from tsexplain.evaluate.localization import localization_scores
 from tsexplain.evaluate.reference import random_blocks
@@ -48,9 +54,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "pointing_game": ("localization", "1 if the most relevant cell lies in the mask (higher)"),
     "relevance_mass": ("localization", "share of relevance inside the mask (higher)"),
     "relevance_rank": ("localization", "share of the |mask| top-ranked cells inside the mask (higher)"),
+    "aup": ("localization", "area under precision vs threshold of min-max normalised |a| for the mask (higher)"),
+    "aur": ("localization", "area under recall vs threshold of min-max normalised |a| for the mask (higher)"),
     "deletion_auc": ("faithfulness", "area under the target probability as relevant cells are deleted (lower)"),
     "insertion_auc": ("faithfulness", "area under the target probability as relevant cells are inserted (higher)"),
     "flip_fraction": ("faithfulness", "smallest deleted fraction that changes the predicted label (lower)"),
+    "cpd": ("cumulative", "summed L1 change of the class probabilities as the K most |a|-relevant cells are removed one by one (higher)"),
+    "cpp": ("cumulative", "summed L1 change of the class probabilities as the K least |a|-relevant cells are removed one by one (lower)"),
+    "auc_s_top": ("cumulative", "area under the relative target-score drop vs share perturbed, top positive-relevance quantiles first (higher)"),
+    "f_score": ("cumulative", "A_top (1 - A_bottom) / (A_top + 1 - A_bottom) of the top and bottom score-drop areas (higher)"),
     "mprt": ("sanity", "rank correlation with the map after randomizing layers, output first (lower)"),
     "random_logit": ("sanity", "rank correlation with the map of a random other class (lower)"),
     "max_sensitivity": ("robustness", "largest relative map change under small Gaussian input noise (lower)"),
@@ -62,7 +74,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "model_calls": ("cost", "forward evaluations of the model per explained series (lower)"),
     "wall_time": ("cost", "seconds per explained series (lower)"),
 }
-GROUPS = ("localization", "faithfulness", "sanity", "robustness", "complexity", "axioms", "cost")
+GROUPS = ("localization", "faithfulness", "cumulative", "sanity", "robustness", "complexity", "axioms", "cost")
 
 
 def available_metrics() -> dict[str, str]:
@@ -198,6 +210,13 @@ class _Job:
         return ModelAdapter(self.model, batch_size=self.config.batch_size)
 
     @cached_property
+    def noise(self) -> np.ndarray:
+        """A fixed Gaussian draw per case (the reference data's channel mean and standard
+        deviation) for the ``"noise"`` replacement, shared by every perturbation metric."""
+        rng = np.random.default_rng(subseed(self.seed, "replacement-noise"))
+        return self.fill_mean[None, :, None] + self.fill_std[None, :, None] * rng.standard_normal(self.X.shape)
+
+    @cached_property
     def runner(self) -> MethodRunner:
         return MethodRunner(self.ex, self.config.method_batch_size)
 
@@ -285,8 +304,6 @@ def _localization(job: _Job, names: list[str]) -> None:
 
 def _faithfulness(job: _Job, names: list[str]) -> None:
     cfg = job.config
-    noise_rng = np.random.default_rng(subseed(job.seed, "replacement-noise"))
-    noise = job.fill_mean[None, :, None] + job.fill_std[None, :, None] * noise_rng.standard_normal(job.X.shape)
     target = job.ex.target.astype(np.int64)
     for level in job.levels((job.own_level,)):
         for unit in cfg.units:
@@ -296,7 +313,7 @@ def _faithfulness(job: _Job, names: list[str]) -> None:
                     perturbation_curves(
                         job.predictor, job.X, job.lengths, job.padding, attributions, target,
                         level=level, window=window, strategy=strategy, mean=job.fill_mean,
-                        noise=noise, n_steps=cfg.n_steps, absolute=cfg.rank_absolute,
+                        noise=job.noise, n_steps=cfg.n_steps, absolute=cfg.rank_absolute,
                     )
                     for attributions in (job.ex.attributions, job.random_map)
                 )
@@ -309,6 +326,41 @@ def _faithfulness(job: _Job, names: list[str]) -> None:
                         job.ex.method, kind, strategy, unit, level, ours.fractions,
                         getattr(ours, kind), getattr(ref, kind), job.groups, job.classes,
                     ))
+
+
+def _cumulative(job: _Job, names: list[str]) -> None:
+    cfg = job.config
+    cpd = [m for m in CPD_METRICS if m in names]
+    drop = [m for m in DROP_METRICS if m in names]
+    size = (f"fraction={cfg.cumulative_fraction:g}" if cfg.cumulative_fraction is not None
+            else f"points={cfg.cumulative_points}")
+    cpd_variant = f"replace={cfg.cumulative_replacement},{size}" + ("" if cfg.cumulative_absolute else ",signed")
+    drop_variant = f"replace={cfg.drop_replacement},quantiles={len(cfg.drop_quantiles)}"
+    target = job.ex.target.astype(np.int64)
+    for level in job.levels((job.own_level,)):
+        if cpd:
+            ours, ref = (
+                cumulative_prediction_scores(
+                    job.predictor, job.X, job.lengths, job.padding, attributions, level=level,
+                    n_points=cfg.cumulative_points, fraction=cfg.cumulative_fraction,
+                    strategy=cfg.cumulative_replacement, mean=job.fill_mean, noise=job.noise,
+                    absolute=cfg.cumulative_absolute, metrics=cpd,
+                )
+                for attributions in (job.ex.attributions, job.random_map)
+            )
+            for m in cpd:
+                job.add(m, ours[m], level=level, variant=cpd_variant, reference=ref[m])
+        if drop:
+            ours, ref = (
+                score_drop_scores(
+                    job.predictor, job.X, job.lengths, job.padding, attributions, target, level=level,
+                    quantiles=cfg.drop_quantiles, strategy=cfg.drop_replacement, mean=job.fill_mean,
+                    noise=job.noise, metrics=drop,
+                )
+                for attributions in (job.ex.attributions, job.random_map)
+            )
+            for m in drop:
+                job.add(m, ours[m], level=level, variant=drop_variant, reference=ref[m])
 
 
 def _sanity(job: _Job, names: list[str]) -> None:
@@ -441,7 +493,7 @@ def _cost(job: _Job, names: list[str]) -> None:
 
 
 _GROUP_FUNCS = {
-    "localization": _localization, "faithfulness": _faithfulness, "sanity": _sanity,
+    "localization": _localization, "faithfulness": _faithfulness, "cumulative": _cumulative, "sanity": _sanity,
     "robustness": _robustness, "complexity": _complexity, "axioms": _axioms, "cost": _cost,
 }
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.evaluate.cumulative import DROP_QUANTILES
 from tsexplain.evaluate.levels import LEVELS
 from tsexplain.evaluate.perturb import REPLACEMENTS
 
@@ -23,6 +24,16 @@ class EvalConfig:
     evaluations per series: 352 with the defaults, about half a minute for 100 series of 120
     steps with the FCN on one CPU core. Narrow ``replacements``/``units`` or lower ``n_steps``
     for large sets; the metrics that re-run the method can be capped with ``max_cases``.
+
+    The cumulative metrics (:mod:`tsexplain.evaluate.cumulative`) add ``2 x (2K + 1)``
+    evaluations per series for CPD and CPP (``K = cumulative_points``, at most the series'
+    real cells) and ``2 x (2 len(drop_quantiles) + 1)`` for AUC S_top and the F-score. Their
+    defaults are the papers' choices: CPD/CPP (Jang et al., ICML 2025) remove ``K = 50`` cells
+    one at a time, ranked by ``|a|``, replaced with zero, and compare class probabilities;
+    AUC S_top and the F-score (Turbe et al., Nature Machine Intelligence 2023) perturb the
+    quantiles ``0.05, 0.15, ..., 0.95, 1`` of the positive relevance with Gaussian noise
+    (the reference data's channel mean and standard deviation) and track the probability of
+    the explained class.
     """
 
     n_steps: int = 10  # deletion/insertion curves have n_steps + 1 points, fractions 0..1
@@ -39,9 +50,15 @@ class EvalConfig:
     max_cases: int | None = None  # cases used by metrics that re-run the method (None: all)
     batch_size: int = 64  # series per model call for perturbed copies (small batches run faster on CPU)
     method_batch_size: int = 64  # cases per batch when the method is re-run
+    cumulative_points: int = 50  # K for CPD/CPP: cells removed one at a time (capped at the real cells)
+    cumulative_fraction: float | None = None  # if set, K = floor(fraction x real cells) per case instead
+    cumulative_replacement: str = "zero"  # what replaces removed cells for CPD/CPP
+    cumulative_absolute: bool = True  # CPD/CPP rank by |a| (False: by the signed map)
+    drop_quantiles: tuple[float, ...] = DROP_QUANTILES  # quantiles of positive relevance (AUC S_top, F-score)
+    drop_replacement: str = "noise"  # what replaces perturbed cells for AUC S_top and the F-score
 
     def __post_init__(self) -> None:
-        for name in ("n_steps", "n_noise", "batch_size", "method_batch_size"):
+        for name in ("n_steps", "n_noise", "batch_size", "method_batch_size", "cumulative_points"):
             if int(getattr(self, name)) < 1:
                 raise TsExplainError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.n_seeds < 2:
@@ -54,6 +71,20 @@ class EvalConfig:
             raise TsExplainError(f"max_cases must be at least 1, got {self.max_cases}")
         if not self.noise_scale > 0:
             raise TsExplainError(f"noise_scale must be positive, got {self.noise_scale}")
+        if self.cumulative_fraction is not None and not 0 < self.cumulative_fraction <= 1:
+            raise TsExplainError(
+                f"cumulative_fraction must lie in (0, 1], got {self.cumulative_fraction}; "
+                "or leave it None and set cumulative_points"
+            )
+        for name in ("cumulative_replacement", "drop_replacement"):
+            check_choice(name.replace("_", " "), getattr(self, name), REPLACEMENTS)
+        quantiles = (self.drop_quantiles,) if isinstance(self.drop_quantiles, (int, float)) else self.drop_quantiles
+        q = tuple(sorted(float(v) for v in quantiles))
+        if not q or not all(0 < v <= 1 for v in q):
+            raise TsExplainError(
+                f"drop_quantiles must be one or more numbers in (0, 1], got {self.drop_quantiles}"
+            )
+        object.__setattr__(self, "drop_quantiles", q)
         for name, allowed in (("units", UNITS), ("replacements", REPLACEMENTS), ("levels", LEVELS)):
             value = getattr(self, name)
             if value is None:

@@ -15,29 +15,43 @@ with ``absolute=False``) of its real cells is compared with its boolean mask ``m
   that lie in the mask (both from L. Arras, A. Osman and W. Samek, "CLEVR-XAI: A benchmark
   dataset for the ground truth evaluation of neural network explanations", Information Fusion
   2022).
+- **AUP and AUR** -- the relevance of the case's real cells is min-max normalised to ``[0, 1]``
+  (a constant map becomes all zeros); every distinct normalised value ``tau`` is a threshold,
+  and ``precision(tau)`` and ``recall(tau)`` are those of the cells with value ``>= tau`` as a
+  detector of ``m``. AUP and AUR are the areas (trapezoidal rule) under precision and recall
+  as functions of ``tau`` over ``[0, 1]`` (J. Crabbe and M. van der Schaar, "Explaining time
+  series predictions with dynamic masks", ICML 2021, whose code computes them with
+  scikit-learn's ``precision_recall_curve`` and ``auc(thresholds, precision)``; also used by
+  ContraLSP and TIMING). A constant map has one threshold and scores 0 on both; the mask
+  itself scores ``AUR = 1`` and ``AUP = (1 + share of relevant cells) / 2``.
 
 At the ``"time"`` level relevance is summed over channels and a step is relevant when any of
 its channels is; at ``"channel-time"`` each channel and step is a cell. Padding is never a cell.
-A case without ground truth is undefined (NaN) for all five; AUROC and AUPRC are also undefined
+A case without ground truth is undefined (NaN) for all seven; AUROC and AUPRC are also undefined
 when every real cell is relevant.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import trapezoid
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from tsexplain.evaluate.levels import case_cells, reduce_level
 
 __all__ = [
     "LOCALIZATION_METRICS",
+    "THRESHOLD_METRICS",
     "localization_scores",
     "pointing_game",
+    "precision_recall_areas",
     "relevance_mass_accuracy",
     "relevance_rank_accuracy",
 ]
 
 LOCALIZATION_METRICS = ("auroc", "auprc", "pointing_game", "relevance_mass", "relevance_rank")
+#: areas under precision and recall as functions of the threshold (Crabbe and van der Schaar)
+THRESHOLD_METRICS = ("aup", "aur")
 
 
 def pointing_game(relevance: np.ndarray, mask: np.ndarray) -> float:
@@ -68,6 +82,30 @@ def relevance_rank_accuracy(relevance: np.ndarray, mask: np.ndarray) -> float:
     return float(mask[top].mean())
 
 
+def precision_recall_areas(relevance: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """AUP and AUR of 1-D ``relevance`` as a detector of the 1-D boolean ``mask`` (see the
+    module docstring); ``mask`` must hold at least one true cell.
+
+    Examples
+    --------
+    >>> aup, aur = precision_recall_areas(np.array([0.0, 2.0, 1.0, 4.0]), np.array([False, True, False, True]))
+    >>> round(aup, 4), round(aur, 4)
+    (0.8542, 0.875)
+    """
+    r = np.asarray(relevance, dtype=np.float64).ravel()
+    m = np.asarray(mask, dtype=bool).ravel()
+    span = r.max() - r.min()
+    s = (r - r.min()) / span if span > 0 else np.zeros_like(r)
+    order = np.argsort(-s, kind="stable")
+    s, m = s[order], m[order]
+    ends = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # the last cell of each tie group
+    hits = np.cumsum(m)[ends]
+    tau = s[ends][::-1]  # ascending thresholds
+    precision = (hits / (ends + 1))[::-1]
+    recall = (hits / m.sum())[::-1]
+    return float(trapezoid(precision, tau)), float(trapezoid(recall, tau))
+
+
 def localization_scores(
     attributions: np.ndarray,
     mask: np.ndarray,
@@ -76,7 +114,7 @@ def localization_scores(
     level: str = "time",
     absolute: bool = True,
 ) -> dict[str, np.ndarray]:
-    """The five localization metrics per case.
+    """The localization metrics per case.
 
     Parameters
     ----------
@@ -92,13 +130,14 @@ def localization_scores(
     Returns
     -------
     dict of str to ndarray of shape (n_cases,)
-        Keys :data:`LOCALIZATION_METRICS`; NaN where a case is undefined.
+        Keys :data:`LOCALIZATION_METRICS` and :data:`THRESHOLD_METRICS`; NaN where a case is
+        undefined.
     """
     rel = np.abs(attributions) if absolute else np.maximum(attributions, 0)
     rel = reduce_level(rel.astype(np.float64), level)
     gt = reduce_level(mask.astype(bool), level, kind="any")
     n = len(attributions)
-    out = {name: np.full(n, np.nan) for name in LOCALIZATION_METRICS}
+    out = {name: np.full(n, np.nan) for name in LOCALIZATION_METRICS + THRESHOLD_METRICS}
     for i, (r, m) in enumerate(zip(case_cells(rel, lengths, padding), case_cells(gt, lengths, padding), strict=True)):
         r, m = r.ravel(), m.ravel()
         if not m.any():
@@ -106,6 +145,7 @@ def localization_scores(
         out["pointing_game"][i] = pointing_game(r, m)
         out["relevance_mass"][i] = relevance_mass_accuracy(r, m)
         out["relevance_rank"][i] = relevance_rank_accuracy(r, m)
+        out["aup"][i], out["aur"][i] = precision_recall_areas(r, m)
         if not m.all():
             out["auroc"][i] = roc_auc_score(m, r)
             out["auprc"][i] = average_precision_score(m, r)
