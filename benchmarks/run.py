@@ -200,6 +200,11 @@ def bench_model(
         )
 
     row(f"integrated gradients, {m} steps", m * floor, ours, captum(make_ig))
+    ig_time = ours[0]
+    ours = timed(
+        lambda: tx.explain(model, X, method="timing", n_steps=m, batch_size=bs), args.repeat
+    )
+    row(f"TIMING, {m} steps", m * floor, ours, None, f"{ours[0] / ig_time:.2f}x IG")
 
     w, stride = args.window, args.stride
     n_windows = (t - w + stride - 1) // stride + 1

@@ -957,13 +957,43 @@ def _print_table(table: Any, out: Path | None) -> None:
 
 
 @cli.command("benchmark")
-@_model_option
+@click.option("--model", "model_path", type=click.Path(path_type=Path), help="Model folder.")
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(path_type=Path),
     help="Data file (with a mask for localization).",
+)
+@click.option(
+    "--suite",
+    default=None,
+    help="Instead of --model/--data: train and score on a synthetic benchmark suite "
+    "('standard': FreqShapes, SeqComb-UV/MV, LowVar, Switch-Feature, State, Spike).",
+)
+@click.option(
+    "--sets",
+    "sets",
+    multiple=True,
+    help="With --suite: only these data sets; repeat or comma-separate.",
+)
+@click.option(
+    "--n-explain",
+    type=click.IntRange(min=2),
+    default=40,
+    show_default=True,
+    help="With --suite: test series explained per data set.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --suite: training epochs per data set (default 20).",
+)
+@click.option(
+    "--n-cases",
+    type=click.IntRange(min=20),
+    default=None,
+    help="With --suite: series generated per data set (default: each set's own size).",
 )
 @click.option(
     "--methods",
@@ -988,8 +1018,13 @@ def _print_table(table: Any, out: Path | None) -> None:
 @_trust_pickle_option
 @_progress_option
 def benchmark_cmd(
-    model_path: Path,
-    data_path: Path,
+    model_path: Path | None,
+    data_path: Path | None,
+    suite: str | None,
+    sets: tuple[str, ...],
+    n_explain: int,
+    epochs: int | None,
+    n_cases: int | None,
     methods: tuple[str, ...],
     cases: str | None,
     max_cases: int | None,
@@ -1008,6 +1043,18 @@ def benchmark_cmd(
     from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.plot import plot_curves, plot_rank_heatmap
 
+    names = [n for m in methods for n in m.split(",") if n] or None
+    if suite is not None:
+        _suite(suite, model_path, data_path, cases, max_cases, sets, names, n_explain, epochs,
+               n_cases, out, seed, progress)
+        return
+    if model_path is None or data_path is None:
+        raise TsExplainError(
+            "benchmark needs --model and --data (a trained model and its data), or --suite NAME "
+            "(train and score on a synthetic suite, e.g. --suite standard)"
+        )
+    if sets or epochs is not None or n_cases is not None:
+        raise TsExplainError("--sets, --epochs and --n-cases go with --suite")
     if cases is not None and max_cases is not None:
         raise TsExplainError("give --cases or --max-cases, not both")
     check_output_location(out, folder=True)
@@ -1015,7 +1062,6 @@ def benchmark_cmd(
     ds, _ = _read_for(model, data_path, cases)
     if max_cases is not None and max_cases < ds.n_cases:
         ds = ds.subset(np.arange(max_cases))
-    names = [n for m in methods for n in m.split(",") if n] or None
     result = tx.benchmark(model, ds, names, seed=seed, progress=progress)
     with staged_output(out) as stage:
         (stage / "metrics.csv").write_text(result.table.to_csv(), encoding="utf-8")
@@ -1029,6 +1075,42 @@ def benchmark_cmd(
             plt.close(fig)
     click.echo(result.summary())
     click.echo(f"wrote {out}/ (metrics.csv, ranking.json, figures)")
+
+
+def _suite(
+    suite: str,
+    model_path: Path | None,
+    data_path: Path | None,
+    cases: str | None,
+    max_cases: int | None,
+    sets: tuple[str, ...],
+    methods: list[str] | None,
+    n_explain: int,
+    epochs: int | None,
+    n_cases: int | None,
+    out: Path,
+    seed: int,
+    progress: bool | None,
+) -> None:
+    """``tsexplain benchmark --suite NAME``: train, explain and score on each synthetic set."""
+    from tsexplain._runtime import check_output_location, staged_output
+    from tsexplain.evaluate.suite import run_suite
+
+    given = [flag for flag, v in (("--model", model_path), ("--data", data_path), ("--cases", cases),
+                                  ("--max-cases", max_cases)) if v is not None]
+    if given:
+        raise TsExplainError(
+            f"--suite trains its own models on its own data; leave out {', '.join(given)}"
+        )
+    check_output_location(out, folder=True)
+    chosen = [n for s in sets for n in s.split(",") if n] or None
+    kw: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
+    result = run_suite(suite, sets=chosen, methods=methods, n_explain=n_explain, seed=seed,
+                       n_cases=n_cases, progress=progress, **kw)
+    with staged_output(out) as stage:
+        result.save(stage)
+    click.echo(result.summary())
+    click.echo(f"wrote {out}/ (suite.csv, suite.json)")
 
 
 @cli.command("report")

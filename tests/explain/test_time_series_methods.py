@@ -187,7 +187,7 @@ def test_transformer_attention_is_what_the_last_layer_gives_real_steps():
     with torch.no_grad():
         from tsexplain.models.transformer import positions, sinusoid
 
-        h = model.embed(x.transpose(1, 2)) + sinusoid(positions(mask, 6, x.shape[-1], x.device), 8)
+        h = model.embed(x).transpose(1, 2) + sinusoid(positions(mask, 6, x.shape[-1], x.device), 8)
         for layer in model.layers:
             h, w = layer(h, mask[:, 0] == 0)
     by_hand = (w * mask[:, 0, :, None]).sum(1) / mask[:, 0].sum(-1, keepdim=True)

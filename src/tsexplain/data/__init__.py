@@ -14,11 +14,26 @@ from tsexplain.data.preprocess import (
     znormalise,
 )
 from tsexplain.data.readers.wfdb_beats import AAMI_CLASSES, read_wfdb_beats
+from tsexplain.data.suite import (
+    SUITE,
+    SuiteSet,
+    make_freqshapes,
+    make_lowvar,
+    make_seqcomb_mv,
+    make_seqcomb_uv,
+    make_spike,
+    make_state,
+    make_suite,
+    make_switch_feature,
+    suite_names,
+)
 from tsexplain.data.synthetic import make_sensor_failure
 
 __all__ = [
     "AAMI_CLASSES",
+    "SUITE",
     "Dataset",
+    "SuiteSet",
     "available_readers",
     "balanced_sampler",
     "class_weights",
@@ -26,13 +41,22 @@ __all__ = [
     "fetch_archive",
     "load",
     "load_archive",
+    "make_freqshapes",
+    "make_lowvar",
     "make_sensor_failure",
+    "make_seqcomb_mv",
+    "make_seqcomb_uv",
+    "make_spike",
+    "make_state",
+    "make_suite",
+    "make_switch_feature",
     "pad_series",
     "read_wfdb_beats",
     "real_mask",
     "register_reader",
     "repad",
     "sampling_weights",
+    "suite_names",
     "unpad",
     "znormalise",
 ]

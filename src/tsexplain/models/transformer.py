@@ -3,7 +3,7 @@
 O. Queen, T. Hartvigsen, T. Koker, H. He, T. Tsiligkaridis and M. Zitnik, "Encoding
 time-series explanations through self-supervised model behavior consistency", NeurIPS 2023,
 explain a transformer encoder on FreqShapes, SeqComb and LowVar. Here: a per-step linear
-embedding, sinusoidal positions counted from each case's first real step (so left- and
+embedding (linear, or a convolution over a few neighbouring steps), sinusoidal positions counted from each case's first real step (so left- and
 right-padded copies are the same input), ``num_layers`` post-norm encoder layers whose
 attention never reads padded steps, the mean over real steps, linear.
 
@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from tsexplain.models.cnn import _GAPHead
-from tsexplain.models.layers import apply_mask
+from tsexplain.errors import TsExplainError
+from tsexplain.models.layers import SameConv1d, apply_mask
 from tsexplain.models.registry import register_model
 
 __all__ = ["TransformerClassifier"]
@@ -79,7 +80,7 @@ class TransformerClassifier(_GAPHead):
     """
 
     name = "transformer"
-    tiny: ClassVar[dict[str, Any]] = {"d_model": 8, "n_heads": 2, "d_ff": 16}
+    tiny: ClassVar[dict[str, Any]] = {"d_model": 8, "n_heads": 2, "d_ff": 16, "embed_kernel": 3}
     cam_layer = "hidden"
     attention_layer: ClassVar[str] = "attention_weights"
 
@@ -92,13 +93,18 @@ class TransformerClassifier(_GAPHead):
         num_layers: int = 2,
         d_ff: int = 128,
         dropout: float = 0.1,
+        embed_kernel: int = 1,
     ):
+        if int(embed_kernel) < 1:
+            raise TsExplainError(f"transformer: embed_kernel must be at least 1, got {embed_kernel}")
         super().__init__(
             n_channels, n_classes, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
-            d_ff=d_ff, dropout=dropout,
+            d_ff=d_ff, dropout=dropout, embed_kernel=int(embed_kernel),
         )
         self.d_model = int(d_model)
-        self.embed = nn.Linear(n_channels, d_model)
+        # Each step's embedding: a linear map of its values, or a 'same' convolution over
+        # ``embed_kernel`` neighbouring steps (zeros beyond the real steps, as in the FCN).
+        self.embed = SameConv1d(n_channels, d_model, int(embed_kernel))
         self.layers = nn.ModuleList(
             EncoderLayer(d_model, n_heads, d_ff, dropout) for _ in range(num_layers)
         )
@@ -108,7 +114,7 @@ class TransformerClassifier(_GAPHead):
 
     def features(self, x: torch.Tensor, mask: torch.Tensor | None, padding: str) -> torch.Tensor:
         n, _, t = x.shape
-        h = self.embed(x.transpose(1, 2))
+        h = self.embed(apply_mask(x, mask)).transpose(1, 2)
         h = h + sinusoid(positions(mask, n, t, x.device), self.d_model).to(h.dtype)
         pad = None if mask is None else mask[:, 0, :] == 0
         w = None
