@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tsexplain.models.cnn import _GAPHead
 from tsexplain.errors import TsExplainError
+from tsexplain.models.cnn import _GAPHead
 from tsexplain.models.layers import SameConv1d, apply_mask
 from tsexplain.models.registry import register_model
 
