@@ -85,8 +85,8 @@ def test_save_load_round_trip_is_exact(tmp_path, name):
 
 
 def test_unknown_model_and_bad_hyperparameters():
-    with pytest.raises(TsExplainError, match="unknown model 'transformer'; choose one of"):
-        build("transformer", 3, 2)
+    with pytest.raises(TsExplainError, match="unknown model 'perceiver'; choose one of"):
+        build("perceiver", 3, 2)
     with pytest.raises(TsExplainError, match="model 'fcn' has no setting 'layers'; its settings are: filters="):
         build("fcn", 3, 2, layers=7)
     with pytest.raises(TsExplainError, match="setting filters must be a list of integers, got 5"):

@@ -979,7 +979,7 @@ def _print_table(table: Any, out: Path | None) -> None:
 @click.option(
     "--n-explain",
     type=click.IntRange(min=2),
-    default=40,
+    default=30,
     show_default=True,
     help="With --suite: test series explained per data set.",
 )
@@ -1105,11 +1105,15 @@ def _suite(
     check_output_location(out, folder=True)
     chosen = [n for s in sets for n in s.split(",") if n] or None
     kw: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
+    from tsexplain.evaluate.suite import set_summary
+
     result = run_suite(suite, sets=chosen, methods=methods, n_explain=n_explain, seed=seed,
-                       n_cases=n_cases, progress=progress, **kw)
+                       n_cases=n_cases, progress=progress,
+                       on_set=lambda s: click.echo(set_summary(s)), **kw)
     with staged_output(out) as stage:
         result.save(stage)
-    click.echo(result.summary())
+    if result.comparison_text():
+        click.echo(result.comparison_text())
     click.echo(f"wrote {out}/ (suite.csv, suite.json)")
 
 

@@ -29,7 +29,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,35 @@ class SetResult:
         return m, vals[m]
 
 
+def set_summary(s: SetResult) -> str:
+    """One data set's block of the printed table: accuracy, each method's scores and cost
+    (best mean rank first), the random reference, the published figures."""
+    lines = [
+        f"{s.name}: {s.model}, test accuracy {s.accuracy:.3f} (trained in "
+        f"{s.train_seconds:.0f} s), {s.n_explained} series explained"
+    ]
+    head = f"  {'method':<22}" + "".join(f"{m:>8}" for m in SUITE_METRICS) + f"{'s/series':>10}"
+    lines += [head, "  " + "-" * (len(head) - 2)]
+    for m in s.ranking():
+        cells = "".join(f"{s.scores[m].get(k, math.nan):>8.3f}" for k in SUITE_METRICS)
+        lines.append(f"  {m:<22}{cells}{s.seconds[m] / max(s.n_explained, 1):>10.4f}")
+    ref = "".join(f"{s.references.get(k, math.nan):>8.3f}" for k in SUITE_METRICS)
+    lines.append(f"  {'random reference':<22}{ref}")
+    pub = {metric: rows for (name, metric), rows in PUBLISHED.items() if name == s.name}
+    if pub:
+        source = next(iter(pub.values()))[0][2]
+        best = ", ".join(
+            f"{metric} {max(rows, key=lambda r: r[1])[1]:.3f} ({max(rows, key=lambda r: r[1])[0]})"
+            for metric, rows in pub.items()
+        )
+        ig = [f"{metric} {v:.3f}" for metric, rows in pub.items() for meth, v, _ in rows if meth == "IG"]
+        lines.append(f"  published, {source}: best {best}" + (f"; IG {', '.join(ig)}" if ig else ""))
+    for m, why in s.skipped.items():
+        lines.append(f"  skipped {m}: {why}")
+    lines.append("")
+    return "\n".join(lines)
+
+
 @dataclass
 class SuiteResult:
     """Every data set's result, printable as tables beside the published figures."""
@@ -329,44 +358,22 @@ class SuiteResult:
                 })
         return out
 
-    def summary(self) -> str:
-        lines = []
-        for s in self.sets:
-            lines.append(
-                f"{s.name}: {s.model}, test accuracy {s.accuracy:.3f} (trained in "
-                f"{s.train_seconds:.0f} s), {s.n_explained} series explained"
-            )
-            head = f"  {'method':<22}" + "".join(f"{m:>8}" for m in SUITE_METRICS) + f"{'s/series':>10}"
-            lines += [head, "  " + "-" * (len(head) - 2)]
-            for m in s.ranking():
-                cells = "".join(f"{s.scores[m].get(k, math.nan):>8.3f}" for k in SUITE_METRICS)
-                lines.append(f"  {m:<22}{cells}{s.seconds[m] / max(s.n_explained, 1):>10.4f}")
-            ref = "".join(f"{s.references.get(k, math.nan):>8.3f}" for k in SUITE_METRICS)
-            lines.append(f"  {'random reference':<22}{ref}")
-            pub = {metric: rows for (name, metric), rows in PUBLISHED.items() if name == s.name}
-            if pub:
-                source = next(iter(pub.values()))[0][2]
-                best = ", ".join(
-                    f"{metric} {max(rows, key=lambda r: r[1])[1]:.3f} "
-                    f"({max(rows, key=lambda r: r[1])[0]})" for metric, rows in pub.items()
-                )
-                ig = [f"{metric} {v:.3f}" for metric, rows in pub.items()
-                      for meth, v, _ in rows if meth == "IG"]
-                lines.append(f"  published, {source}: best {best}"
-                             + (f"; IG {', '.join(ig)}" if ig else ""))
-            for m, why in s.skipped.items():
-                lines.append(f"  skipped {m}: {why}")
-            lines.append("")
+    def comparison_text(self) -> str:
+        """The suite's best against the best published figure, one line per set and metric."""
         comp = self.comparison()
-        if comp:
-            lines.append("best here against the best published figure:")
-            for c in comp:
-                verdict = "reaches" if c["reaches"] else "below"
-                lines.append(
-                    f"  {c['set']:<16}{c['metric']:<7}{c['method']:<22}{c['value']:.3f}  vs "
-                    f"{c['published_method']} {c['published']:.3f}  {verdict}"
-                )
+        if not comp:
+            return ""
+        lines = ["best here against the best published figure:"]
+        for c in comp:
+            verdict = "reaches" if c["reaches"] else "below"
+            lines.append(
+                f"  {c['set']:<16}{c['metric']:<7}{c['method']:<22}{c['value']:.3f}  vs "
+                f"{c['published_method']} {c['published']:.3f}  {verdict}"
+            )
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        return "\n".join([*(set_summary(s) for s in self.sets), self.comparison_text()])
 
     def as_dict(self) -> dict[str, Any]:
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
@@ -426,10 +433,11 @@ def run_suite(
     sets: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
     n_cases: int | None = None,
-    n_explain: int = 40,
+    n_explain: int = 30,
     epochs: int = 20,
     seed: int = 0,
     progress: bool | None = False,
+    on_set: Callable[[SetResult], None] | None = None,
 ) -> SuiteResult:
     """Train the papers' kind of model on each set of a suite and score every method on it.
 
@@ -451,6 +459,9 @@ def run_suite(
         series kept).
     seed : int
         Seeds data, training, methods and metrics.
+    on_set : callable, optional
+        Called with each data set's result as soon as it is done (the command line prints
+        it).
 
     Returns
     -------
@@ -503,4 +514,6 @@ def run_suite(
                 if not math.isnan(ref):
                     res.references.setdefault(metric, ref)
         results.append(res)
+        if on_set is not None:
+            on_set(res)
     return SuiteResult(suite, results)

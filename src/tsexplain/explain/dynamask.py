@@ -24,7 +24,11 @@ Gaussian average of its series whose width grows as the mask falls::
 
 The sums run over the case's real steps only, cut at ``|t - s| <= ceil(6 sigma_max)`` (the
 weights beyond are below ``exp(-18)``, under float32 resolution). The masks start at
-``initial_mask``, are stepped by SGD with momentum (or Adam) and clamped to ``[0, 1]`` after every step.
+``initial_mask``, moved by a first step of ``1e-3`` (relative) along the error's gradient so
+that the area term's sort meets no ties (with equal values the sort's order, not the model,
+would pick the cells pushed up first: the last channel here, a block of steps in tint's
+implementation), then are stepped by SGD with momentum (or Adam) and clamped to ``[0, 1]``
+after every step.
 
 Defaults. From the paper's classification experiment with the Gaussian blur (the "state"
 data, ``experiments/state.py`` of the reference code): ``sigma_max=1``, ``lambda_c=1``,
@@ -61,6 +65,9 @@ from tsexplain.explain._masks import (
 from tsexplain.explain.registry import register_method
 
 __all__ = ["Dynamask", "gaussian_blur"]
+
+#: the first step that orders the initially equal mask values by the error's gradient
+TIE_STEP = 1e-3
 
 EPS = 1.0e-7
 #: the blur reaches this many sigma_max either side
@@ -215,9 +222,21 @@ class Dynamask(LearnedMaskMethod):
         lengths: torch.Tensor | None,
         padding: str,
     ) -> tuple[torch.Tensor, Fit]:
-        mask = torch.full_like(x, self.initial_mask).requires_grad_(True)
         reference = torch.softmax(logits, -1).gather(1, target[:, None])[:, 0]
         sign = 1.0 if self.mode == "preservation" else -1.0
+        # Every cell starts at the same value, and the area term ranks cells by sorting: with
+        # ties the sort's order (not the model) would decide which cells it pushes up first.
+        # A first step of 1e-3 along the error's own gradient breaks the ties by the model.
+        start = torch.full_like(x, self.initial_mask).requires_grad_(True)
+        kept0 = start if self.mode == "preservation" else 1.0 - start
+        error0 = self.model_error(
+            gaussian_blur(x, kept0, real, self.sigma_max), lengths, padding, target, self.loss,
+            reference,
+        )
+        (grad,) = torch.autograd.grad(sign * error0.sum(), start)
+        grad = torch.where(real.expand_as(grad), grad, torch.zeros_like(grad))
+        scale = grad.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-30)
+        mask = (start.detach() - TIE_STEP * grad / scale).clamp(0.0, 1.0).requires_grad_(True)
 
         def objective(epoch: int) -> torch.Tensor:
             kept = mask if self.mode == "preservation" else 1.0 - mask
