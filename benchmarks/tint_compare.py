@@ -44,12 +44,13 @@ summed loss and its coefficients times N, so that both minimise the same objecti
 ignore but for its eps).
 
 DynaMask's area term sorts each mask and pulls it towards a 0/1 reference; as every mask
-starts at 0.5, the tie order of that sort decides which cells are first pushed up, and it
-differs (tint sorts the ``(T, C)`` layout with ``torch.sort``, which leaves equal values in
-whatever order its algorithm gives, tsexplain the ``(C, T)`` layout with a stable sort, which
-puts the last ``area`` share of cells in channel-major order, the last channel's, on top). With ``--tint-sort both`` (default) the table has a third DynaMask row:
-tint with its area term sorting in tsexplain's order and nothing else changed, which
-separates that tie order from everything else.
+starts at 0.5, the order in which a sort leaves equal values would decide which cells are
+pushed up first. tsexplain breaks those ties with a first step of 1e-3 along the error's
+gradient; tint starts from exactly 0.5 and sorts the ``(T, C)`` layout with ``torch.sort``,
+whose order for equal values is whatever its algorithm gives. With ``--tint-sort both``
+(default) the table has a third DynaMask row: tint with its area term sorting stably in the
+``(C, T)`` order and nothing else changed, which shows how much tint's result depends on that
+tie order.
 
 For each method the table gives the wall time per series (``torch.set_num_threads(1)``; the
 implementations are timed in turn in this one process, ``--repeats`` times, the order reversed
@@ -439,12 +440,10 @@ def differences(args: argparse.Namespace, lightning: str) -> dict[str, list[str]
         "dynamask": [
             reg,
             scale,
-            "area term tie order: every mask starts at 0.5, so which cells the area term first "
-            "pushes towards 1 is decided by how its sort orders equal values: tint sorts the "
-            "(T, C) layout with torch.sort (whatever order the sort leaves ties in), tsexplain "
-            "the (C, T) layout with a stable sort (the last --area share of cells in "
-            "channel-major order, i.e. the last channel's); that first push largely persists, "
-            "so compare the mean mask per channel in --out",
+            "area term tie order: every tint mask starts at exactly 0.5, so which cells the "
+            "area term first pushes towards 1 is decided by how torch.sort orders equal values "
+            "in the (T, C) layout, and that first push largely persists; tsexplain first moves "
+            "its masks by 1e-3 along the error's gradient, so the model breaks the ties",
             sort,
             "optimiser: Adam in both (tint's SGD is Nesterov with momentum 0.9, tsexplain's is "
             "not, so tsexplain's default SGD cannot be matched)",
