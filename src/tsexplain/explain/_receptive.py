@@ -5,7 +5,8 @@ A convolution or pooling stack shifts and strides time: a causal convolution's o
 a stride-2 pooling halves the resolution. Mapping a layer's map back to input time by naive
 resizing ignores both and puts importance in the wrong place. Here the geometry of every
 ``Conv1d``/``MaxPool1d``/``AvgPool1d`` that runs before the chosen layer is recorded in one
-forward pass and composed (receptive field ``r``, jump ``s``, first centre ``c0``): feature
+forward pass and composed (a module with parallel branches declares the geometry of its widest
+branch as ``time_geometry``, and stands for its branches) (receptive field ``r``, jump ``s``, first centre ``c0``): feature
 position ``j`` is centred on input step ``c0 + j * s``.
 """
 
@@ -109,8 +110,17 @@ def layer_geometry(
                 int(t.shape[-1]) if isinstance(t, torch.Tensor) and t.dim() == 3 else -1
             )
 
+    # A module that declares ``time_geometry`` and holds time-resolving modules (parallel
+    # branches, as in an inception module) speaks for them: they are not composed again.
+    inner = {
+        id(sub)
+        for m in model.modules()
+        if getattr(m, "time_geometry", None) is not None
+        for sub in m.modules()
+        if sub is not m
+    }
     for m in model.modules():
-        if m is not target and _params(m) is not None:
+        if m is not target and id(m) not in inner and _params(m) is not None:
             handles.append(m.register_forward_hook(record))
     handles.append(target.register_forward_hook(finish))
     # The target's own geometry counts too (a conv chosen as the layer).
