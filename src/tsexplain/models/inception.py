@@ -68,10 +68,9 @@ class InceptionModule(nn.Module):
         # The parallel branches sit side by side, not one after another: the module maps time
         # like its widest convolution (kernel, stride, dilation, pad_left, pad_right), which
         # receptive-field mapping reads instead of composing the branches in a row.
-        widest = max(self.convs, key=lambda c: int(c.kernel_size[0]))
-        k = max(int(widest.kernel_size[0]), 3)
-        left, right = (widest.pad_left, widest.pad_right) if k > 3 else (1, 1)
-        self.time_geometry = (k, 1, 1, left, right)
+        k = max(*(int(k) for k in kernel_sizes), 3)
+        left = (k - 1) // 2  # split as SameConv1d splits it (the max pooling's 3 alike)
+        self.time_geometry = (k, 1, 1, left, k - 1 - left)
 
     def forward(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         z = apply_mask(self.bottleneck(h), mask) if self.bottleneck is not None else h
