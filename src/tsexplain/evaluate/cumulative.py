@@ -62,7 +62,7 @@ from scipy.integrate import simpson
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.evaluate.levels import reduce_level
 from tsexplain.evaluate.perturb import REPLACEMENTS, deletion_ranks, replace
-from tsexplain.series import ModelAdapter, channel_stats, real_slice
+from tsexplain.series import ModelAdapter, channel_stats, real_mask, real_slice
 
 __all__ = [
     "CPD_METRICS",
@@ -168,13 +168,14 @@ def cumulative_prediction_scores(
     orders = {m: deletion_ranks(rel if m == "cpd" else -rel, lengths, padding)[0] for m in chosen}
     g, t = rel.shape[1], X.shape[-1]
     ks = [removal_count(g * int(n), n_points, fraction) for n in lengths]
+    real = real_mask(lengths, t, padding)
 
     def copies() -> Iterator[tuple[int, np.ndarray]]:
         for i, k in enumerate(ks):
             steps = np.arange(1, k + 1)[:, None, None]
             removed = [np.zeros((1, g, t), dtype=bool)] + [orders[m][i][None] < steps for m in chosen]
-            yield i, replace(X[i], np.concatenate(removed), _real(lengths[i], t, padding), strategy,
-                             mean, None if noise is None else noise[i])
+            yield i, replace(X[i], np.concatenate(removed), real[i], strategy, mean,
+                             None if noise is None else noise[i])
 
     probs = _probabilities(predictor, lengths, padding, copies())
     out = {m: np.zeros(len(X)) for m in chosen}
@@ -303,6 +304,7 @@ def score_drop_scores(
     rel = reduce_level(np.asarray(attributions, dtype=np.float64), level)
     sides = (True, False) if "f_score" in metrics else (True,)
     g, t = rel.shape[1], X.shape[-1]
+    real = real_mask(lengths, t, padding)
     shares: dict[int, list[np.ndarray]] = {}
 
     def copies() -> Iterator[tuple[int, np.ndarray]]:
@@ -319,8 +321,8 @@ def score_drop_scores(
                 full = np.zeros((len(q), g, t), dtype=bool)
                 full[:, :, sl] = chosen
                 perturbed.append(full)
-            yield i, replace(X[i], np.concatenate(perturbed), _real(n, t, padding), strategy,
-                             mean, None if noise is None else noise[i])
+            yield i, replace(X[i], np.concatenate(perturbed), real[i], strategy, mean,
+                             None if noise is None else noise[i])
 
     probs = _probabilities(predictor, lengths, padding, copies())
     out = {m: np.full(len(X), np.nan) for m in DROP_METRICS if m in metrics}
@@ -361,12 +363,6 @@ def _means(mean: np.ndarray | None, X: np.ndarray, lengths: np.ndarray, padding:
     return np.zeros(X.shape[1])
 
 
-def _real(length: int, n_timepoints: int, padding: str) -> np.ndarray:
-    real = np.zeros(n_timepoints, dtype=bool)
-    real[real_slice(int(length), n_timepoints, padding)] = True
-    return real
-
-
 def _probabilities(
     predictor: ModelAdapter, lengths: np.ndarray, padding: str, cases: Iterable[tuple[int, np.ndarray]]
 ) -> dict[int, np.ndarray]:
@@ -375,8 +371,10 @@ def _probabilities(
     rows, which the predictor splits into full batches (and one partial batch per call)."""
     out: dict[int, np.ndarray] = {}
     pending: list[tuple[int, np.ndarray]] = []
+    n_pending = 0
 
     def flush() -> None:
+        nonlocal n_pending
         if not pending:
             return
         rows = np.concatenate([c for _, c in pending])
@@ -387,10 +385,12 @@ def _probabilities(
             out[i] = probs[start : start + len(c)]
             start += len(c)
         pending.clear()
+        n_pending = 0
 
     for i, copies in cases:
         pending.append((i, copies))
-        if sum(len(c) for _, c in pending) >= _PACK * predictor.batch_size:
+        n_pending += len(copies)
+        if n_pending >= _PACK * predictor.batch_size:
             flush()
     flush()
     return out

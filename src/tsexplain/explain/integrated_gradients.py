@@ -201,7 +201,7 @@ class IntegratedGradients(Method):
             internal_batch_size=int(internal_batch_size),
         )
         self.baseline = spec if isinstance(spec, str) else "values"
-        self.stochastic = spec == "noise"
+        self.stochastic = type(self).stochastic or spec == "noise"
         self._baseline_values = values
         self.n_steps, self.rule, self.seed = int(n_steps), rule, seed
         self.internal_batch_size = int(internal_batch_size)

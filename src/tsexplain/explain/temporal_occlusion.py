@@ -112,6 +112,7 @@ class TemporalOcclusion(Occlusion):
     )
     tiny: ClassVar[dict[str, Any]] = {"window": 4, "stride": 2, "n_samples": 2}
     fills: ClassVar[tuple[str, ...]] = ("noise",)
+    stochastic = True
 
     def __init__(
         self,
@@ -151,7 +152,6 @@ class TemporalOcclusion(Occlusion):
             seed=seed,
         )
         self.n_samples, self.seed, self.table = int(n_samples), seed, table
-        self.stochastic = True
         self._draws: torch.Tensor | None = None
 
     def draws(self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str) -> torch.Tensor:

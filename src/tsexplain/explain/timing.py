@@ -112,6 +112,7 @@ class Timing(IntegratedGradients):
 
     name = "timing"
     path_method: ClassVar[bool] = False
+    stochastic = True
     tiny: ClassVar[dict[str, Any]] = {"n_steps": 8}
     description = (
         "TIMING: Integrated Gradients with random segments held at the input along the path "
@@ -144,7 +145,6 @@ class Timing(IntegratedGradients):
         )
         self.params.update(n_segments=n_segments, min_length=min_length, max_length=max_length)
         self.n_segments, self.min_length, self.max_length = n_segments, min_length, max_length
-        self.stochastic = True
         self._unmoved = 0
 
     def start(self) -> None:
