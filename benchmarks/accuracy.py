@@ -1,6 +1,8 @@
 """Test accuracy of tuned FCN/ResNet recipes on UCR data sets, beside the published figures.
 
-Run: ``.venv/bin/python benchmarks/accuracy.py [--recipes FordA ECG200 ...] [--quick]``.
+Run: ``.venv/bin/python benchmarks/accuracy.py [--recipes FordA ECG200 ...] [--quick]``;
+``--defaults [--model NAME] [--sets ...]`` instead trains every archive set with the command
+line's defaults (``benchmarks/defaults.py``).
 
 For each data set the archive's own split is read from ``../shared/data/ucr/<Name>/`` (the
 test file with the training file's class order) and every series is z-normalised on its own
@@ -358,8 +360,23 @@ def main() -> int:
         help="instead: K-fold cross-validation on the training split only (2 repeats), "
         "the figure recipes are chosen on; the test split is not used",
     )
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--defaults",
+        action="store_true",
+        help="instead: train every archive set with `tsexplain train --data FILE` and no other "
+        "option (see benchmarks/defaults.py); --sets and --model choose",
+    )
+    ap.add_argument("--sets", nargs="+", default=None, help="with --defaults: archive sets")
+    ap.add_argument(
+        "--model", default="fcn", help="with --defaults: the architecture (--model NAME)"
+    )
     args = ap.parse_args()
+    if args.defaults:
+        from defaults import ORDER, run_defaults
+
+        return run_defaults(args.model, args.sets or list(ORDER), args.out)
+    args.out = args.out or RESULTS
     if args.cv == 1 or args.cv < 0:
         ap.error("--cv needs at least 2 folds")
     if args.cv and args.seeds:

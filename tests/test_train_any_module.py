@@ -152,6 +152,7 @@ def test_qa_network_trains_beyond_chance_and_records_what_it_saw(qa_run):
         "channel_names": [f"ch{i}" for i in range(9)],
         "padding": "right",
         "n_timepoints": 300,
+        "normalise": {"kind": "none"},
     }
     assert not model.training  # fit leaves the model in evaluation mode
 
@@ -264,5 +265,5 @@ def test_znormalised_training_is_recorded_in_meta():
     assert model.meta["znormalise"] is True and model.meta["note"] == "kept"
     tx.fit(model, synthetic_beats(20, 0), epochs=1, progress=False)
     assert "znormalise" not in model.meta  # retrained on raw data
-    with pytest.raises(TsExplainError, match="z-normalised and the other is not"):
+    with pytest.raises(TsExplainError, match="normalised differently"):
         tx.fit(model, train, synthetic_beats(10, 1), progress=False)

@@ -14,15 +14,17 @@ import logging
 import re
 import sys
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 import numpy as np
 
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import DataWarning, TsExplainError
 
 EXIT_USAGE = 2
 
@@ -111,7 +113,7 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _logging(ctx.params.get("verbose", 0)):
+        with _logging(ctx.params.get("verbose", 0)), _data_warnings():
             try:
                 return super().invoke(ctx)
             except TsExplainError as exc:
@@ -128,6 +130,26 @@ class _Group(click.Group):
                 ) from None
             except KeyboardInterrupt:
                 raise _UserError("interrupted; no output was written") from None
+
+
+@contextmanager
+def _data_warnings() -> Iterator[None]:
+    """Print the library's :class:`DataWarning` s as ``warning:`` lines on stderr (each once)
+    while a command runs; the command goes on."""
+    previous = warnings.showwarning
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, DataWarning):
+            from tqdm import tqdm
+
+            tqdm.write(f"warning: {message}", file=sys.stderr)
+        else:
+            previous(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", DataWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _fail(message: str) -> NoReturn:
@@ -534,12 +556,34 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--val-fraction",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
-    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Hold out this share to pick the epoch; 0: train on every series and pick by training "
+    "loss. Default: the recipe's rule (a 10% split when it holds 30 or more cases of every "
+    "class, else training loss).",
 )
-@click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most epochs (default: the published count, 2000 for fcn and 1500 for the others; "
+    "the time budget usually ends training first).",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Training time; no epoch starts that would end past it (0: no limit). An ensemble "
+    "shares it between its members.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Series per mini-batch (default: min(16, n/10), as published).",
+)
 @click.option("--lr", type=click.FloatRange(min=0), default=1e-3, show_default=True)
 @click.option(
     "--patience", type=click.IntRange(min=1), default=None, help="Early stopping patience (epochs)."
@@ -548,9 +592,9 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--scheduler",
     type=click.Choice(["none", "plateau", "cosine"]),
-    default="none",
+    default="plateau",
     show_default=True,
-    help="Learning-rate schedule.",
+    help="Learning-rate schedule (plateau: halve when the training loss stops falling).",
 )
 @click.option(
     "--class-weight",
@@ -567,7 +611,16 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
     help="Visit cases once per epoch, or draw every class equally often.",
 )
 @click.option(
-    "--znormalise", is_flag=True, help="Z-normalise every case and channel over its real steps."
+    "--normalise",
+    type=click.Choice(["channel", "series", "none"]),
+    default="channel",
+    show_default=True,
+    help="channel: standardise each channel with training-set statistics (saved with the "
+    "model, applied to every later file); series: z-normalise every series on its own "
+    "(erases level and scale); none.",
+)
+@click.option(
+    "--znormalise", is_flag=True, help="Same as --normalise series.", hidden=True
 )
 @click.option(
     "--param",
@@ -591,15 +644,17 @@ def train(
     model_name: str,
     out: Path,
     val_data: Path | None,
-    val_fraction: float,
-    epochs: int,
-    batch_size: int,
+    val_fraction: float | None,
+    epochs: int | None,
+    time_budget: float,
+    batch_size: int | None,
     lr: float,
     patience: int | None,
     weight_decay: float,
     scheduler: str,
     class_weight: str,
     sampling: str,
+    normalise: str,
     znormalise: bool,
     params: tuple[str, ...],
     precision: str,
@@ -624,7 +679,24 @@ def train(
         )
     hyper = _hyperparameters(params)
     torch_device = _device(device)
+    if znormalise:
+        if normalise not in ("channel", "series"):
+            raise TsExplainError("--znormalise is --normalise series; give one of the two")
+        normalise = "series"
+    if val_data is not None and val_fraction is not None:
+        raise TsExplainError("--val-data and --val-fraction both say what validates; give one")
     ds = tx.data.load(data_path)
+    recipe = tx.train.default_recipe(
+        ds,
+        model_name,
+        time_budget=time_budget or None,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        val_fraction=None if val_data is not None else val_fraction,
+        normalise=normalise,
+        seed=seed,
+    )
     if val_data is not None:
         tr, va = ds, tx.data.load(val_data)
         if va.n_channels != ds.n_channels:
@@ -636,45 +708,78 @@ def train(
             va = va.with_classes(ds.classes)
         except TsExplainError as exc:
             raise TsExplainError(f"{val_data}: {exc} (the classes of {data_path.name})") from None
+        recipe = replace(
+            recipe, monitor="val_loss", rule=f"selection by validation loss on {val_data.name}"
+        )
+    elif recipe.val_fraction > 0:
+        tr, va = ds.split(1.0 - recipe.val_fraction, seed=seed)
     else:
-        tr, va = ds.split(1.0 - val_fraction, seed=seed)
-    if znormalise:
-        tr, va = tx.data.znormalise(tr), tx.data.znormalise(va)
+        tr, va = ds, None
+    if va is not None:
+        for message in tx.train.validation_warnings(va):
+            warnings.warn(message, DataWarning, stacklevel=1)
+    for message in tx.data.normalisation_warnings(tr, normalise):
+        warnings.warn(message, DataWarning, stacklevel=1)
+    tr, spec = tx.data.normalise(tr, normalise)
+    if va is not None:
+        va = tx.data.apply_normalisation(va, spec)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
     model.to(torch_device)
+    where = f"validating on {va.n_cases}" if va is not None else "no validation split"
     click.echo(
-        f"training {model_name} on {tr.n_cases} cases, validating on {va.n_cases} "
+        f"training {model_name} on {tr.n_cases} cases, {where} "
         f"({torch_device}, {tx.train.resolve_precision(precision, torch_device)})"
     )
+    click.echo(recipe.describe())
+    options = recipe.fit_options()
+    if va is None:
+        options["monitor"] = "loss"
     result = tx.fit(
         model,
         tr,
         va,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
         weight_decay=weight_decay,
-        scheduler=scheduler,
         class_weight=None if class_weight == "none" else class_weight,
         sampling=sampling,
         patience=patience,
         precision=precision,
-        seed=seed,
         progress=progress,
+        **{**options, "scheduler": scheduler},
     )
-    if znormalise:
-        model.meta["znormalise"] = True
-    report = tx.classification_report(va.y, tx.predict(model, va), va.classes)
+    model.meta["training"] = {
+        **recipe.as_dict(),
+        "scheduler": scheduler,
+        "epochs_run": [len(m.history) for m in result.members] or len(result.history),
+        "best_epoch": [m.best_epoch for m in result.members] or result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "seconds": round(result.seconds, 3),
+    }
+    scored = va if va is not None else tr
+    report = tx.classification_report(scored.y, tx.predict(model, scored), scored.classes)
     with staged_output(out) as stage:
         tx.save_model(model, stage / "model")
         (stage / "metrics.json").write_text(
-            json.dumps({"validation": report, "training": result.as_dict()}, indent=2)
+            json.dumps(
+                {
+                    "validation" if va is not None else "training": report,
+                    "recipe": model.meta["training"],
+                    "training": result.as_dict(),
+                },
+                indent=2,
+            )
         )
         fig = plot_training_curves(result.history)
         fig.savefig(stage / "training_curves.png", dpi=110)
         plt.close(fig)
+    if va is None:
+        click.echo("on the training series (no validation split):")
     _print_report(report)
-    click.echo(f"best epoch {result.best_epoch}; wrote {out}/model ({result.seconds:.1f} s)")
+    ran = len(result.history)
+    click.echo(
+        f"{ran} epochs ({result.stop_reason.replace('_', ' ')}), kept epoch "
+        f"{result.best_epoch} by {'validation' if va is not None else 'training'} loss; "
+        f"wrote {out}/model ({result.seconds:.1f} s)"
+    )
 
 
 @cli.command("explain")

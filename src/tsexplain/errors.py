@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DataWarning",
     "TsExplainError",
     "check_choice",
     "check_finite",
@@ -26,6 +27,12 @@ class TsExplainError(ValueError):
 
     The command-line interface turns it into a one-line message and exit code 2.
     """
+
+
+class DataWarning(UserWarning):
+    """A choice the user made (or a default) that is likely to hurt the result: a
+    normalisation that erases what tells the classes apart, a validation split too small to
+    trust. The command-line interface prints it as a ``warning:`` line and goes on."""
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:

@@ -6,6 +6,14 @@ Shapes follow one vocabulary: ``X`` is ``(n_cases, n_channels, n_timepoints)`` f
 from tsexplain.data.archive import fetch_archive, load_archive
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.io import available_readers, encode_labels, load, register_reader
+from tsexplain.data.normalise import (
+    NORMALISATIONS,
+    apply_normalisation,
+    channel_statistics,
+    normalisation_warnings,
+    normalise,
+    standardise,
+)
 from tsexplain.data.padding import pad_series, real_mask, repad, unpad
 from tsexplain.data.preprocess import (
     balanced_sampler,
@@ -31,11 +39,14 @@ from tsexplain.data.synthetic import make_sensor_failure
 
 __all__ = [
     "AAMI_CLASSES",
+    "NORMALISATIONS",
     "SUITE",
     "Dataset",
     "SuiteSet",
+    "apply_normalisation",
     "available_readers",
     "balanced_sampler",
+    "channel_statistics",
     "class_weights",
     "encode_labels",
     "fetch_archive",
@@ -50,12 +61,15 @@ __all__ = [
     "make_state",
     "make_suite",
     "make_switch_feature",
+    "normalisation_warnings",
+    "normalise",
     "pad_series",
     "read_wfdb_beats",
     "real_mask",
     "register_reader",
     "repad",
     "sampling_weights",
+    "standardise",
     "suite_names",
     "unpad",
     "znormalise",

@@ -64,6 +64,11 @@ class CAM(GradCAM):
 
     @classmethod
     def applicable(cls, model: Any) -> str | None:
+        if hasattr(model, "members"):
+            return (
+                f"cam reads one linear head and {type(model).__name__} is an ensemble of "
+                "several; use 'gradcam' (the mean of its members' maps)"
+            )
         if getattr(model, "average_pooled", True) is False:
             return (
                 f"cam needs a head that averages the last feature map over time, and "

@@ -40,6 +40,14 @@ __all__ = ["GradCAM", "default_layer"]
 
 
 
+def _members(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(prefix, module)`` of each member of an ensemble, else ``[("", model)]``."""
+    members = getattr(model, "members", None)
+    if isinstance(members, nn.ModuleList) and len(members) > 0:
+        return [(f"members.{i}.", m) for i, m in enumerate(members)]
+    return [("", model)]
+
+
 @register_method
 class GradCAM(GradientMethod):
     """Grad-CAM at a temporal layer, mapped back to input time.
@@ -72,24 +80,40 @@ class GradCAM(GradientMethod):
 
     def __init__(self, model: nn.Module, layer: str | None = None, relu: bool = True) -> None:
         self.check_model(model)
-        layer = default_layer(model) if layer is None else layer
-        find_layer(model, layer)
+        # An ensemble (a model with ``members`` whose logits it averages) is explained member
+        # by member at the same layer of each, and the maps averaged; ``layer`` then names a
+        # layer of a member (or, as ``members.<i>.<layer>``, of one member only).
+        parts = _members(model)
+        if layer is not None and layer.startswith("members."):
+            parts = [("", model)]
+        self._geometry_model = parts[0][1]
+        layer = default_layer(self._geometry_model) if layer is None else layer
+        for _, part in parts:
+            find_layer(part, layer)
         super().__init__(model, layer=layer, relu=relu)
         self.layer = layer
         self.relu = relu
+        self._names = [prefix + layer for prefix, _ in parts]
 
     def layers(self, model: nn.Module) -> list[str]:
-        return [self.layer]
+        return list(self._names)
 
     def geometry(self, n_timepoints: int, n_channels: int) -> tuple[Geometry, int]:
         """Receptive-field geometry of the layer for inputs of ``n_timepoints`` (cached per
         model, so the Grad-CAM variants on one model measure it once)."""
-        assert isinstance(self.model, nn.Module)
-        return cached_geometry(self.model, self.layer, n_timepoints, n_channels)
+        return cached_geometry(self._geometry_model, self.layer, n_timepoints, n_channels)
 
-    def feature_map(self, p: GradientPass) -> tuple[torch.Tensor, torch.Tensor]:
-        """The layer's output ``A`` and its gradient ``G``, both ``(N, K, T')``."""
-        A, G = p.activations.get(self.layer), p.layer_grads.get(self.layer)
+    def feature_map(
+        self, p: GradientPass, name: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The output ``A`` of layer ``name`` (default: the explained layer) and the gradient
+        ``G`` of the explained score with respect to it, both ``(N, K, T')``. In an ensemble
+        of ``M`` members the gradient is rescaled by ``M``, as if the member's own logit had
+        been explained (the ensemble's logit is the members' mean)."""
+        name = self._names[0] if name is None else name
+        A, G = p.activations.get(name), p.layer_grads.get(name)
+        if G is not None and len(self._names) > 1:
+            G = G * len(self._names)
         if A is None or G is None or A.dim() != 3:
             shape: Any = None if A is None else tuple(A.shape)
             raise TsExplainError(
@@ -116,8 +140,14 @@ class GradCAM(GradientMethod):
         return (G * keep).sum(-1) / keep.sum(-1).clamp_min(1.0)
 
     def layer_map(self, p: GradientPass) -> torch.Tensor:
-        """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input time."""
-        A, G = self.feature_map(p)
+        """The Grad-CAM map on the layer's own time axis, ``(N, T')``, before mapping to input
+        time; for an ensemble, the mean of its members' maps."""
+        maps = [self.member_map(p, name) for name in self._names]
+        return maps[0] if len(maps) == 1 else torch.stack(maps).mean(0)
+
+    def member_map(self, p: GradientPass, name: str) -> torch.Tensor:
+        """The Grad-CAM map ``(N, T')`` of one layer (one ensemble member's)."""
+        A, G = self.feature_map(p, name)
         weights = self.cam_weights(A, G, self.layer_real(p, A.shape[-1]))
         cam = (weights[:, :, None] * A).sum(dim=1)
         return torch.relu(cam) if self.relu else cam
@@ -125,8 +155,9 @@ class GradCAM(GradientMethod):
     def to_input_time(self, maps: torch.Tensor, p: GradientPass) -> torch.Tensor:
         """Map ``(N', T')`` layer maps onto input time ``(N', T)``; ``N'`` may be a multiple
         of the batch (several maps per case, case-major)."""
-        assert isinstance(self.model, nn.Module)
-        return layer_to_input(self.model, self.layer, maps, p.x.shape, p.lengths, p.padding)
+        return layer_to_input(
+            self._geometry_model, self.layer, maps, p.x.shape, p.lengths, p.padding
+        )
 
     def from_pass(self, p: GradientPass) -> torch.Tensor:
         n, c, t = p.x.shape

@@ -81,7 +81,9 @@ class LSTMGradCAM(GradCAM):
         super().__init__(model, layer=layer, relu=relu)
         self._rnn = find_layer(model, layer)
 
-    def feature_map(self, p: GradientPass) -> tuple[torch.Tensor, torch.Tensor]:
+    def feature_map(
+        self, p: GradientPass, name: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         A, G = p.activations.get(self.layer), p.layer_grads.get(self.layer)
         if isinstance(self._rnn, nn.RNNBase) and A is not None and G is not None and A.dim() == 3:
             if self._rnn.batch_first:  # (N, T, H)
@@ -93,7 +95,7 @@ class LSTMGradCAM(GradCAM):
                 f"{tuple(A.shape)}; a packed sequence cannot be explained); name the module "
                 "that holds the padded (cases, hidden, time) sequence"
             )
-        return super().feature_map(p)
+        return super().feature_map(p, name)
 
     def to_input_time(self, maps: torch.Tensor, p: GradientPass) -> torch.Tensor:
         t = p.x.shape[-1]

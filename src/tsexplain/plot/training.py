@@ -75,7 +75,8 @@ def plot_confusion_matrix(
 def plot_training_curves(
     history: Sequence[dict[str, float]], *, ax: Axes | Sequence[Axes] | None = None
 ) -> Figure:
-    """Loss and accuracy per epoch, training and validation."""
+    """Loss and accuracy per epoch, training and validation; an ensemble's members (rows with
+    a ``member`` key) each get their own lines."""
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     else:
@@ -83,11 +84,22 @@ def plot_training_curves(
         if len(axes) != 2:
             raise ValueError("plot_training_curves needs two axes (loss, accuracy)")
         fig = figure_of(axes[0])
-    epochs = [h["epoch"] for h in history]
+    runs: dict[int, list[dict[str, float]]] = {}
+    for h in history:
+        runs.setdefault(int(h.get("member", 0)), []).append(h)
+    style = "o-" if len(history) <= 60 else "-"  # markers only while they stay apart
     for axc, key in zip(axes, ("loss", "accuracy"), strict=True):
-        axc.plot(epochs, [h[key] for h in history], "o-", label="train", ms=3)
-        if history and f"val_{key}" in history[0]:
-            axc.plot(epochs, [h[f"val_{key}"] for h in history], "o-", label="validation", ms=3)
+        for member, rows in runs.items():
+            epochs = [h["epoch"] for h in rows]
+            tag = f" {member + 1}" if len(runs) > 1 else ""
+            axc.plot(epochs, [h[key] for h in rows], style, label=f"train{tag}", ms=3)
+            if f"val_{key}" in rows[0]:
+                axc.plot(
+                    epochs, [h[f"val_{key}"] for h in rows], style, label=f"validation{tag}",
+                    ms=3,
+                )
+        if key == "loss" and history and min(h["loss"] for h in history) > 0:
+            axc.set_yscale("log")  # long runs fall by orders of magnitude
         axc.set_xlabel("epoch")
         axc.set_ylabel(key)
         axc.legend(frameon=False)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from tsexplain.data.preprocess import znormalise
+from tsexplain.data.normalise import normalise_array, normalised_meta
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.aggregate import subseed
 from tsexplain.evaluate.api import CaseResults, evaluate_cases
@@ -32,6 +32,7 @@ from tsexplain.explain.registry import get_method
 from tsexplain.scale.source import Source, open_source
 from tsexplain.scale.store import done_chunks, model_identity
 from tsexplain.train.checkpoint import load_model
+from tsexplain.train.prepare import normalisation_of
 
 __all__ = ["evaluate_store"]
 
@@ -132,15 +133,14 @@ def evaluate_store(
     stats = _channel_stats(source, chunk)
     methods: dict[str, dict[str, Any]] = identity["methods"]
     resolution = {n: get_method(n)(model, **p).resolution for n, p in methods.items()}
-    normalise = bool(getattr(model, "meta", {}).get("znormalise"))
+    normalisation = normalisation_of(model)
     parts = []
     with tqdm(total=source.n_cases, desc="evaluate store", unit="series",
               disable=None if progress is None else not progress) as bar:
         for i in range(n_chunks):
             start, stop = i * chunk, min((i + 1) * chunk, source.n_cases)
             X, lengths = source.read(start, stop)
-            if normalise:
-                X = znormalise(X, lengths, source.padding)
+            X = normalise_array(X, lengths, source.padding, normalisation)
             probs = np.asarray(group["probabilities"][start:stop])
             explanations = [
                 Explanation(
@@ -156,7 +156,9 @@ def evaluate_store(
                 )
                 for n, params in methods.items()
             ]
-            chunk_data: Any = source.dataset(start, stop, X, lengths, znormalised=normalise)
+            chunk_data: Any = source.dataset(
+                start, stop, X, lengths, normalised_meta(normalisation)
+            )
             parts.append(
                 evaluate_cases(
                     model, chunk_data, explanations, metrics, seed=subseed(seed, "chunk", i),

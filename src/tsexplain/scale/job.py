@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from tsexplain.data.preprocess import znormalise
+from tsexplain.data.normalise import normalise_array
 from tsexplain.errors import TsExplainError
 from tsexplain.explain import explain
 from tsexplain.explain.api import method_settings
@@ -40,6 +40,7 @@ from tsexplain.scale.store import (
 )
 from tsexplain.train.checkpoint import load_model
 from tsexplain.train.predict import predict_proba
+from tsexplain.train.prepare import normalisation_of
 
 __all__ = ["StoreRun", "explain_to_store"]
 
@@ -134,8 +135,7 @@ def _compute_chunk(job: _Job, index: int) -> dict[str, np.ndarray]:
     start = index * job.chunk_size
     stop = min(start + job.chunk_size, source.n_cases)
     X, lengths = source.read(start, stop)
-    if getattr(model, "meta", {}).get("znormalise"):
-        X = znormalise(X, lengths, source.padding)
+    X = normalise_array(X, lengths, source.padding, normalisation_of(model))
     names = list(job.methods)
     settings = (
         job.methods[names[0]] if len(names) == 1 else {n: s for n, s in job.methods.items() if s}

@@ -73,10 +73,15 @@ class Source:
         return _trailing_nan(X, self.path, start)
 
     def dataset(
-        self, start: int, stop: int, X: np.ndarray, lengths: np.ndarray, znormalised: bool = False
+        self,
+        start: int,
+        stop: int,
+        X: np.ndarray,
+        lengths: np.ndarray,
+        meta: dict[str, Any] | None = None,
     ) -> Dataset | np.ndarray:
         """Cases ``[start, stop)`` (``X`` and ``lengths`` as :meth:`read` gave them, perhaps
-        normalised) as a Dataset with their labels and ground-truth mask where the file has
+        normalised, as ``meta`` then records) as a Dataset with their labels and ground-truth mask where the file has
         them, else ``X`` itself."""
         if self._y is None:
             return X
@@ -89,7 +94,7 @@ class Source:
             padding=self.padding,
             classes=classes,
             mask=mask,
-            meta={"znormalised": True} if znormalised else {},
+            meta=dict(meta or {}),
         )
 
     def identity(self) -> dict[str, Any]:

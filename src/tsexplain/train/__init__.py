@@ -5,16 +5,28 @@ from tsexplain.train.loop import FitResult, fit, resolve_precision
 from tsexplain.train.metrics import classification_report
 from tsexplain.train.predict import predict, predict_logits, predict_proba
 from tsexplain.train.prepare import prepare_for
+from tsexplain.train.recipe import (
+    Recipe,
+    default_recipe,
+    published_batch_size,
+    selection_rule,
+    validation_warnings,
+)
 
 __all__ = [
     "FitResult",
+    "Recipe",
     "classification_report",
+    "default_recipe",
     "fit",
     "load_model",
     "predict",
     "predict_logits",
     "predict_proba",
     "prepare_for",
+    "published_batch_size",
     "resolve_precision",
     "save_model",
+    "selection_rule",
+    "validation_warnings",
 ]

@@ -25,6 +25,7 @@ from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.series.adapter import call_model, length_kwargs, model_device
 from tsexplain.series.batch import SeriesBatch, as_series
+from tsexplain.train.prepare import training_normalisation
 
 __all__ = ["FitResult", "epoch_order", "fit", "resolve_precision"]
 
@@ -40,15 +41,27 @@ class FitResult:
     stopped_early: bool = False
     seconds: float = 0.0
     precision: str = "float32"  # the training arithmetic used ("auto" resolved)
+    #: why training ended: "epochs" (all run), "patience" (early stopping), "time_budget",
+    #: or "converged" (learning rate at its floor and the monitored loss no longer falling)
+    stop_reason: str = "epochs"
+    #: the figure that picked the kept epoch ("val_loss", "val_accuracy" or "loss")
+    monitor: str = "val_loss"
+    #: an ensemble's members, each trained on its own (their histories, in order)
+    members: list[FitResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "history": self.history,
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "stop_reason": self.stop_reason,
+            "monitor": self.monitor,
             "seconds": self.seconds,
             "precision": self.precision,
         }
+        if self.members:
+            out["members"] = [m.as_dict() for m in self.members]
+        return out
 
 
 def _class_weights(y: np.ndarray, n_classes: int, spec: Any) -> torch.Tensor | None:
@@ -108,6 +121,9 @@ class _Job:
     monitor: str
     scheduler: str
     precision: str  # "auto" resolved
+    time_budget: float | None  # seconds of training (None: no limit)
+    plateau_patience: int | str  # epochs, or "auto" (sized to the epochs the budget allows)
+    min_lr: float
 
     def logits(
         self, model: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
@@ -129,9 +145,24 @@ def _check_options(
     monitor: str,
     scheduler: str,
     precision: str,
+    time_budget: float | None = None,
+    plateau_patience: int | str = 5,
+    min_lr: float = 1e-5,
 ) -> None:
     """Refuse bad training options before touching the model or the data."""
-    check_choice("monitor", monitor, ("val_loss", "val_accuracy"))
+    check_choice("monitor", monitor, ("val_loss", "val_accuracy", "loss"))
+    if monitor != "loss" and not has_val and monitor != "val_loss":
+        raise TsExplainError(f"monitor={monitor!r} needs validation data (val=)")
+    if time_budget is not None and not (np.isfinite(time_budget) and time_budget > 0):
+        raise TsExplainError(f"time_budget must be a positive number of seconds, got {time_budget}")
+    if not (plateau_patience == "auto" or (
+        isinstance(plateau_patience, int) and plateau_patience >= 0
+    )):
+        raise TsExplainError(
+            f"plateau_patience must be 'auto' or a whole number >= 0, got {plateau_patience!r}"
+        )
+    if not (np.isfinite(min_lr) and min_lr >= 0):
+        raise TsExplainError(f"min_lr must be a finite number >= 0, got {min_lr}")
     check_choice("scheduler", scheduler, ("none", "plateau", "cosine"))
     check_choice("precision", precision, ("auto", *_PRECISIONS))
     check_choice("sampling", sampling, ("shuffle", "balanced"))
@@ -168,10 +199,11 @@ def _check_data(model: Any, train: Any, val: Any) -> None:
             f"the validation classes {list(val.classes)} differ from the training classes "
             f"{list(train.classes)}; use val.with_classes(train.classes)"
         )
-    if bool(train.meta.get("znormalised")) != bool(val.meta.get("znormalised")):
+    if training_normalisation(train) != training_normalisation(val):
         raise TsExplainError(
-            "one of train and val is z-normalised and the other is not; "
-            "apply tsexplain.data.znormalise to both or to neither"
+            "train and val are normalised differently; normalise val as train was "
+            "(tsexplain.data.apply_normalisation(val, spec) with the spec of "
+            "tsexplain.data.normalise(train, kind))"
         )
 
 
@@ -254,8 +286,9 @@ def _record_meta(model: nn.Module, train: Dataset) -> None:
         padding=train.padding,
         n_timepoints=train.n_timepoints,
     )
+    meta["normalise"] = training_normalisation(train)
     if train.meta.get("znormalised"):
-        meta["znormalise"] = True
+        meta["znormalise"] = True  # read by releases before the normalisation choices
     else:
         meta.pop("znormalise", None)
 
@@ -304,12 +337,26 @@ def _train_epoch(
     return total / len(order), correct / len(order)
 
 
-def _lr_scheduler(opt: torch.optim.Optimizer, kind: str, epochs: int) -> Any:
-    if kind == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5, min_lr=1e-5)
-    if kind == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+def _lr_scheduler(opt: torch.optim.Optimizer, job: _Job) -> Any:
+    if job.scheduler == "plateau":
+        patience = 5 if job.plateau_patience == "auto" else int(job.plateau_patience)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, factor=0.5, patience=patience, min_lr=job.min_lr
+        )
+    if job.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=job.epochs)
     return None
+
+
+#: the published recipes' plateau patience (Ismail Fawaz et al. 2019), reached when 30 times
+#: as many epochs fit in the budget
+PLATEAU_PATIENCE = 50
+
+
+def auto_patience(epochs_possible: int) -> int:
+    """Plateau patience for a run of about ``epochs_possible`` epochs: the published 50
+    epochs when 1,500 or more fit, else a thirtieth of them, at least 2."""
+    return int(min(PLATEAU_PATIENCE, max(2, epochs_possible // 30)))
 
 
 def _run_epochs(
@@ -317,10 +364,10 @@ def _run_epochs(
 ) -> tuple[FitResult, dict[str, Any] | None]:
     """The epochs: train, validate, schedule, keep the best weights, stop early.
 
-    Returns the result and the state dict of the best validation epoch (``None`` without
-    validation data).
+    Returns the result and the state dict of the best epoch by ``job.monitor`` (``None``
+    when every epoch counts alike: no validation data and not monitoring the training loss).
     """
-    result = FitResult(precision=job.precision)
+    result = FitResult(precision=job.precision, monitor=job.monitor)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=job.lr, weight_decay=job.weight_decay)
     # Loss scaling keeps small float16 gradients from flushing to zero; bfloat16 has
@@ -328,8 +375,9 @@ def _run_epochs(
     scaler = torch.amp.GradScaler(
         job.device.type, enabled=_PRECISIONS[job.precision] is torch.float16
     )
-    sched = _lr_scheduler(opt, job.scheduler, job.epochs)
+    sched = _lr_scheduler(opt, job)
     best_score, best_state, waited = np.inf, None, 0
+    floor_best, floor_waited = np.inf, 0  # the monitored loss since the rate hit its floor
     assert job.tr.y is not None
     bar = tqdm(
         range(1, job.epochs + 1),
@@ -338,6 +386,7 @@ def _run_epochs(
         disable=None if progress is None else not progress,
         leave=False,
     )
+    start = time.perf_counter()
     for epoch in bar:
         t0 = time.perf_counter()
         order = epoch_order(job.tr.y, job.sampling, gen, job.n_classes)
@@ -352,26 +401,70 @@ def _run_epochs(
             row["val_loss"], row["val_accuracy"] = _evaluate(model, job, job.va)
         row["seconds"] = time.perf_counter() - t0
         result.history.append(row)
+        elapsed = time.perf_counter() - start
+        if epoch == 1 and job.scheduler == "plateau" and job.plateau_patience == "auto":
+            fit_in = job.epochs
+            if job.time_budget is not None:
+                fit_in = min(fit_in, int(job.time_budget / max(row["seconds"], 1e-9)))
+            sched.patience = auto_patience(fit_in)
         if sched is not None:
             sched.step(row["loss"]) if job.scheduler == "plateau" else sched.step()
         log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
         bar.set_postfix(
             {k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")}
         )
-        if job.va is None:
+        if job.va is None and job.monitor != "loss":
             result.best_epoch = epoch
-            continue
-        score = row["val_loss"] if job.monitor == "val_loss" else -row["val_accuracy"]
-        if score < best_score:
-            best_score, result.best_epoch, waited = score, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
         else:
-            waited += 1
-            if job.patience is not None and waited >= job.patience:
-                result.stopped_early = True
-                break
+            score = {"val_loss": row.get("val_loss"), "loss": row["loss"]}.get(
+                job.monitor, -row.get("val_accuracy", 0.0)
+            )
+            assert score is not None
+            if score < best_score:
+                best_score, result.best_epoch, waited = score, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                waited += 1
+                if job.patience is not None and waited >= job.patience:
+                    result.stopped_early, result.stop_reason = True, "patience"
+                    break
+        if _converged(job, sched, opt, row, floor_best, floor_waited):
+            result.stopped_early, result.stop_reason = True, "converged"
+            break
+        if job.scheduler == "plateau" and sched is not None and _at_floor(opt, job):
+            key = "val_loss" if job.monitor == "val_loss" else "loss"
+            if row[key] < floor_best:
+                floor_best, floor_waited = row[key], 0
+            else:
+                floor_waited += 1
+        # stop before an epoch that would end past the budget, at the mean epoch so far
+        over = job.time_budget is not None and elapsed + elapsed / epoch > job.time_budget
+        if over and epoch < job.epochs:
+            result.stopped_early, result.stop_reason = True, "time_budget"
+            break
     bar.close()
     return result, best_state
+
+
+def _at_floor(opt: torch.optim.Optimizer, job: _Job) -> bool:
+    return float(opt.param_groups[0]["lr"]) <= job.min_lr * (1 + 1e-9)
+
+
+def _converged(
+    job: _Job,
+    sched: Any,
+    opt: torch.optim.Optimizer,
+    row: dict[str, float],
+    floor_best: float,
+    floor_waited: int,
+) -> bool:
+    """With the plateau schedule: the rate has reached its floor and the monitored loss
+    (validation loss, else training loss) has not fallen for a patience's worth of epochs
+    since; further epochs would only repeat."""
+    if job.scheduler != "plateau" or sched is None or not _at_floor(opt, job):
+        return False
+    key = "val_loss" if job.monitor == "val_loss" and "val_loss" in row else "loss"
+    return row[key] >= floor_best and floor_waited + 1 >= max(int(sched.patience), 1)
 
 
 def fit(
@@ -391,6 +484,9 @@ def fit(
     seed: int = 0,
     precision: str = "auto",
     progress: bool | None = None,
+    time_budget: float | None = None,
+    plateau_patience: int | str = 5,
+    min_lr: float = 1e-5,
 ) -> FitResult:
     """Train ``model`` in place with Adam and cross-entropy.
 
@@ -421,10 +517,15 @@ def fit(
     patience : int, optional
         Stop after this many epochs without improving ``monitor`` (needs ``val``). The weights
         of the best epoch are restored whenever ``val`` is given.
-    monitor : {"val_loss", "val_accuracy"}
-        The validation figure that picks the best epoch.
+    monitor : {"val_loss", "val_accuracy", "loss"}
+        The figure that picks the epoch whose weights are kept: a validation figure, or the
+        training loss (``"loss"``, the published protocol of Wang et al. 2017 when there is no
+        validation split). Without ``val`` and with ``"val_loss"``, the last epoch is kept.
     scheduler : {"none", "plateau", "cosine"}
         Learning-rate schedule: halve on a plateau of the training loss, or cosine decay.
+        With ``"plateau"``, training also ends once the rate has reached ``min_lr`` and the
+        monitored loss has stopped falling for a patience's worth of epochs
+        (``stop_reason="converged"``).
     seed : int
         Seeds shuffling, dropout and every other random choice: same seed, same weights.
     precision : {"auto", "float32", "bfloat16", "float16"}
@@ -438,6 +539,20 @@ def fit(
         unaffected.
     progress : bool, optional
         Show a progress bar (default: only on an interactive terminal).
+    time_budget : float, optional
+        Seconds of training: no epoch starts that would end past it at the mean epoch
+        duration so far (the first always runs). An ensemble splits it evenly between its
+        members.
+    plateau_patience : int or "auto"
+        Epochs without a lower training loss before the plateau schedule halves the rate;
+        ``"auto"`` sizes it after the first epoch to the epochs that fit
+        (:func:`auto_patience`: the published 50 when 1,500 or more fit).
+    min_lr : float
+        The plateau schedule's floor.
+
+    An ensemble (a model with ``members``, e.g. ``inception_ensemble``) is trained member by
+    member, each on its own as if it were the only model, with seeds ``seed``, ``seed + 1``,
+    ...; the result lists them in ``members``.
 
     Returns
     -------
@@ -467,8 +582,33 @@ def fit(
         monitor=monitor,
         scheduler=scheduler,
         precision=precision,
+        time_budget=time_budget,
+        plateau_patience=plateau_patience,
+        min_lr=min_lr,
     )
     _check_data(model, train, val)
+    members = getattr(model, "members", None)
+    if isinstance(members, nn.ModuleList) and len(members) > 0:
+        return _fit_members(
+            model,
+            train,
+            val,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            class_weight=class_weight,
+            sampling=sampling,
+            patience=patience,
+            monitor=monitor,
+            scheduler=scheduler,
+            seed=seed,
+            precision=precision,
+            progress=progress,
+            time_budget=time_budget,
+            plateau_patience=plateau_patience,
+            min_lr=min_lr,
+        )
     job = _prepare(
         model,
         train,
@@ -483,6 +623,9 @@ def fit(
         monitor=monitor,
         scheduler=scheduler,
         precision=precision,
+        time_budget=None if time_budget is None else float(time_budget),
+        plateau_patience=plateau_patience,
+        min_lr=float(min_lr),
     )
     _record_meta(model, train)
     start = time.perf_counter()
@@ -493,3 +636,30 @@ def fit(
     model.eval()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _fit_members(model: nn.Module, train: Dataset, val: Dataset | None, **options: Any) -> FitResult:
+    """Train an ensemble's members one after another, each on its own (its own seed and an
+    equal share of the time budget); the ensemble's meta records the data."""
+    members = model.members
+    assert isinstance(members, nn.ModuleList)
+    seed, budget = options.pop("seed"), options.pop("time_budget")
+    share = None if budget is None else float(budget) / len(members)
+    start = time.perf_counter()
+    results = []
+    for i, member in enumerate(members):
+        log.info("ensemble member %d of %d", i + 1, len(members))
+        results.append(fit(member, train, val, seed=seed + i, time_budget=share, **options))
+    _record_meta(model, train)
+    model.eval()
+    history = [{**row, "member": float(i)} for i, r in enumerate(results) for row in r.history]
+    return FitResult(
+        history=history,
+        best_epoch=results[-1].best_epoch,
+        stopped_early=any(r.stopped_early for r in results),
+        seconds=time.perf_counter() - start,
+        precision=results[0].precision,
+        stop_reason=results[-1].stop_reason,
+        monitor=results[0].monitor,
+        members=results,
+    )

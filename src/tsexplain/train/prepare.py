@@ -5,15 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.preprocess import znormalise
+from tsexplain.data.normalise import apply_normalisation
 from tsexplain.errors import TsExplainError
 
-__all__ = ["prepare_for"]
+__all__ = ["normalisation_of", "prepare_for", "training_normalisation"]
+
+
+def training_normalisation(data: Dataset) -> dict[str, Any]:
+    """How ``data`` was normalised, as a spec :func:`tsexplain.data.apply_normalisation`
+    repeats: per-channel standardisation (with its statistics), per-series
+    z-normalisation, or none."""
+    done = data.meta.get("standardised")
+    if done:
+        return {"kind": "channel", "mean": list(done["mean"]), "std": list(done["std"])}
+    return {"kind": "series" if data.meta.get("znormalised") else "none"}
+
+
+def normalisation_of(model: Any) -> dict[str, Any] | None:
+    """The normalisation ``model`` was trained with (``model.meta["normalise"]``; a checkpoint
+    from before the choices existed says ``znormalise``), ``None`` when it records none."""
+    meta = getattr(model, "meta", None)
+    if not isinstance(meta, dict):
+        return None
+    spec = meta.get("normalise")
+    if isinstance(spec, dict):
+        return spec
+    return {"kind": "series"} if meta.get("znormalise") else None
 
 
 def prepare_for(model: Any, data: Dataset) -> Dataset:
-    """``data`` as ``model`` expects it: labelled in the model's class order and z-normalised
-    when the model was trained on z-normalised data.
+    """``data`` as ``model`` expects it: labelled in the model's class order and normalised
+    as the model's training data was (per-channel standardisation with the training set's
+    statistics, or per-series z-normalisation).
 
     What the model was trained on is read from ``model.meta`` (filled by :func:`tsexplain.fit`
     and stored in every checkpoint); a model without it gets ``data`` unchanged. Both steps
@@ -42,6 +65,4 @@ def prepare_for(model: Any, data: Dataset) -> Dataset:
             data = data.with_classes(names)
         except TsExplainError as exc:
             raise TsExplainError(f"{exc} (the model was trained on {list(names)})") from None
-    if meta.get("znormalise") and not data.meta.get("znormalised"):
-        data = znormalise(data)
-    return data
+    return apply_normalisation(data, normalisation_of(model))
