@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import tsexplain as tx
+from tsexplain.errors import TsExplainError
 from tsexplain.explain._receptive import layer_geometry
 
 
@@ -66,3 +68,42 @@ def test_grad_cam_follows_a_trained_detector():
     table = tx.evaluate(model, test, ex, metrics=["relevance_mass"], levels=("time",), n_boot=50)
     row = next(r for r in table.rows if r.cls == "macro")
     assert row.value > 2 * row.reference, (accuracy, row.value, row.reference)  # 0.42 vs 0.16
+
+
+def test_ensemble_averages_logits_and_is_exact_under_padding():
+    model = tx.models.build("inception_ensemble", 2, 3, seed=0, n_members=3, filters=4, depth=3,
+                            kernel_sizes=(8, 4, 2), bottleneck=4).eval()
+    x = torch.randn(4, 2, 40)
+    lengths = torch.tensor([40, 33, 20, 9])
+    with torch.no_grad():
+        mean = torch.stack([m(x, lengths) for m in model.members]).mean(0)
+        torch.testing.assert_close(model(x, lengths), mean)
+        for i, n in enumerate(lengths.tolist()):
+            alone = model(x[i : i + 1, :, :n])
+            torch.testing.assert_close(model(x, lengths)[i : i + 1], alone, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++"])
+def test_ensemble_gradcam_is_the_mean_of_its_members_own_maps(method):
+    ds = tx.data.make_sensor_failure(6, min_length=30, max_length=50, seed=0)
+    model = tx.models.build("inception_ensemble", 3, 2, seed=2, n_members=3, filters=4, depth=3,
+                            kernel_sizes=(8, 4, 2), bottleneck=4).eval()
+    target = np.array([0, 1, 0, 1, 1, 0])
+    got = tx.explain(model, ds, method=method, target=target).attributions
+    members = [tx.explain(m, ds, method=method, target=target).attributions
+               for m in model.members]
+    np.testing.assert_allclose(got, np.mean(members, axis=0), rtol=1e-5, atol=1e-8)
+    assert np.abs(got).max() > 0
+    assert all(np.abs(m).max() > 0 for m in members), "every member must contribute"
+    one = tx.explain(model, ds, method=method, target=target,
+                     layer="members.2.blocks.0").attributions
+    np.testing.assert_allclose(one, members[2], rtol=1e-5, atol=1e-8)
+    with pytest.raises(TsExplainError, match="members 0-2"):
+        tx.explain(model, ds, method=method, layer="members.7.blocks.0")
+
+
+def test_cam_refuses_an_ensemble_with_the_way_out():
+    model = tx.models.build("inception_ensemble", 3, 2, **tx.models.model_class(
+        "inception_ensemble").tiny)
+    with pytest.raises(TsExplainError, match="use 'gradcam'"):
+        tx.explain(model, tx.data.make_sensor_failure(2, seed=0).subset([0, 1]), method="cam")

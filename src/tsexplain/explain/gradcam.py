@@ -84,13 +84,23 @@ class GradCAM(GradientMethod):
         # by member at the same layer of each, and the maps averaged; ``layer`` then names a
         # layer of a member (or, as ``members.<i>.<layer>``, of one member only).
         parts = _members(model)
-        if layer is not None and layer.startswith("members."):
-            parts = [("", model)]
+        # the ensemble's logit is its members' mean: a member's own gradient is M times its share
+        self._scale = float(len(parts))
+        explained = layer
+        if layer is not None and len(parts) > 1 and layer.startswith("members."):
+            index, _, layer = layer[len("members."):].partition(".")
+            chosen = [part for part in parts if part[0] == f"members.{index}."]
+            if not chosen or not layer:
+                raise TsExplainError(
+                    f"layer {explained!r} names no layer of a member; the ensemble has members "
+                    f"0-{len(parts) - 1} (e.g. 'members.0.{default_layer(parts[0][1])}')"
+                )
+            parts = chosen
         self._geometry_model = parts[0][1]
         layer = default_layer(self._geometry_model) if layer is None else layer
         for _, part in parts:
             find_layer(part, layer)
-        super().__init__(model, layer=layer, relu=relu)
+        super().__init__(model, layer=layer if explained is None else explained, relu=relu)
         self.layer = layer
         self.relu = relu
         self._names = [prefix + layer for prefix, _ in parts]
@@ -112,8 +122,8 @@ class GradCAM(GradientMethod):
         been explained (the ensemble's logit is the members' mean)."""
         name = self._names[0] if name is None else name
         A, G = p.activations.get(name), p.layer_grads.get(name)
-        if G is not None and len(self._names) > 1:
-            G = G * len(self._names)
+        if G is not None and self._scale != 1.0:
+            G = G * self._scale
         if A is None or G is None or A.dim() != 3:
             shape: Any = None if A is None else tuple(A.shape)
             raise TsExplainError(
