@@ -323,6 +323,20 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             )
 
 
+def environment() -> dict[str, Any]:
+    """What a results file records about the run: command, versions, CPUs, load."""
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "tsexplain": tx.__version__,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -384,13 +398,7 @@ def main() -> int:
     tune_allocator()
 
     env = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "tsexplain": tx.__version__,
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "load_average_at_start": os.getloadavg(),
+        **environment(),
         "quick": args.quick,
         "device": args.device,
         "gpu": None,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -129,16 +128,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_defaults(model: str, names: list[str], out: Path | None) -> int:
     out = out or RESULTS / f"defaults-{model}.json"
-    env = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "tsexplain": tx.__version__,
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "load_average_at_start": os.getloadavg(),
-    }
+    from accuracy import environment
+
+    env = environment()
     print(
         f"tsexplain train --data FILE{'' if model == 'fcn' else ' --model ' + model} on "
         f"{len(names)} archive sets; torch {torch.__version__}, {os.cpu_count()} CPUs, load "

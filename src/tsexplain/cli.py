@@ -761,7 +761,7 @@ def train(
         (stage / "metrics.json").write_text(
             json.dumps(
                 {
-                    "validation" if va is not None else "training": report,
+                    "validation" if va is not None else "training_series": report,
                     "recipe": model.meta["training"],
                     "training": result.as_dict(),
                 },
@@ -774,10 +774,19 @@ def train(
     if va is None:
         click.echo("on the training series (no validation split):")
     _print_report(report)
-    ran = len(result.history)
+    runs = result.members or [result]
+    ran = ", ".join(str(len(r.history)) for r in runs)
+    kept = ", ".join(str(r.best_epoch) for r in runs)
+    members = f"{len(runs)} members: " if result.members else ""
+    why = {
+        "epochs": "all epochs run",
+        "time_budget": "time budget reached",
+        "converged": "converged",
+        "patience": "early stopping",
+    }[result.stop_reason]
     click.echo(
-        f"{ran} epochs ({result.stop_reason.replace('_', ' ')}), kept epoch "
-        f"{result.best_epoch} by {'validation' if va is not None else 'training'} loss; "
+        f"{members}{ran} epochs ({why}), kept epoch {kept} by "
+        f"{'validation' if va is not None else 'training'} loss; "
         f"wrote {out}/model ({result.seconds:.1f} s)"
     )
 

@@ -155,7 +155,8 @@ def test_cli_default_recipe_is_recorded_with_the_checkpoint(tmp_path):
     assert training["batch_size"] == 4 and training["epochs_run"] == 4
     assert training["time_budget"] == 300.0 and "every series trains" in training["rule"]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["recipe"]["rule"] == training["rule"] and "training" in metrics
+    assert metrics["recipe"]["rule"] == training["rule"] and metrics["training"]["history"]
+    assert metrics["training_series"]["accuracy"] >= 0  # scored on the series it trained on
     # the normalisation and its statistics travel with the model
     mean, std = tx.data.channel_statistics(ds)
     assert model.meta["normalise"]["kind"] == "channel"

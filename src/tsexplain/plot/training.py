@@ -87,19 +87,21 @@ def plot_training_curves(
     runs: dict[int, list[dict[str, float]]] = {}
     for h in history:
         runs.setdefault(int(h.get("member", 0)), []).append(h)
-    style = "o-" if len(history) <= 60 else "-"  # markers only while they stay apart
+    style = "o" if len(history) <= 60 else ""  # markers only while they stay apart
     for axc, key in zip(axes, ("loss", "accuracy"), strict=True):
-        for member, rows in runs.items():
+        for i, (member, rows) in enumerate(runs.items()):
             epochs = [h["epoch"] for h in rows]
             tag = f" {member + 1}" if len(runs) > 1 else ""
-            axc.plot(epochs, [h[key] for h in rows], style, label=f"train{tag}", ms=3)
+            colour = f"C{i % 10}"
+            axc.plot(epochs, [h[key] for h in rows], style + "-", color=colour,
+                     label=f"train{tag}", ms=3)
             if f"val_{key}" in rows[0]:
-                axc.plot(
-                    epochs, [h[f"val_{key}"] for h in rows], style, label=f"validation{tag}",
-                    ms=3,
-                )
-        if key == "loss" and history and min(h["loss"] for h in history) > 0:
+                axc.plot(epochs, [h[f"val_{key}"] for h in rows], style + "--", color=colour,
+                         label=f"validation{tag}", ms=3, alpha=0.8)
+        losses = [h["loss"] for h in history]
+        if key == "loss" and losses and min(losses) > 0 and max(losses) > 30 * min(losses):
             axc.set_yscale("log")  # long runs fall by orders of magnitude
+        axc.xaxis.get_major_locator().set_params(integer=True)
         axc.set_xlabel("epoch")
         axc.set_ylabel(key)
         axc.legend(frameon=False)

@@ -570,63 +570,36 @@ def fit(
     >>> len(run.history), net.meta["classes"]
     (2, ['Normal', 'Sensor Failure'])
     """
-    _check_options(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        class_weight=class_weight,
-        sampling=sampling,
-        patience=patience,
-        has_val=val is not None,
-        monitor=monitor,
-        scheduler=scheduler,
-        precision=precision,
-        time_budget=time_budget,
-        plateau_patience=plateau_patience,
-        min_lr=min_lr,
-    )
+    options: dict[str, Any] = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "class_weight": class_weight,
+        "sampling": sampling,
+        "patience": patience,
+        "monitor": monitor,
+        "scheduler": scheduler,
+        "precision": precision,
+        "time_budget": time_budget,
+        "plateau_patience": plateau_patience,
+        "min_lr": min_lr,
+    }
+    _check_options(has_val=val is not None, **options)
     _check_data(model, train, val)
     members = getattr(model, "members", None)
     if isinstance(members, nn.ModuleList) and len(members) > 0:
-        return _fit_members(
-            model,
-            train,
-            val,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            class_weight=class_weight,
-            sampling=sampling,
-            patience=patience,
-            monitor=monitor,
-            scheduler=scheduler,
-            seed=seed,
-            precision=precision,
-            progress=progress,
-            time_budget=time_budget,
-            plateau_patience=plateau_patience,
-            min_lr=min_lr,
-        )
-    job = _prepare(
-        model,
-        train,
-        val,
-        class_weight,
+        return _fit_members(model, train, val, seed=seed, progress=progress, **options)
+    del options["class_weight"]
+    options.update(
         epochs=int(epochs),
         batch_size=int(batch_size),
         lr=float(lr),
         weight_decay=float(weight_decay),
-        sampling=sampling,
-        patience=patience,
-        monitor=monitor,
-        scheduler=scheduler,
-        precision=precision,
         time_budget=None if time_budget is None else float(time_budget),
-        plateau_patience=plateau_patience,
         min_lr=float(min_lr),
     )
+    job = _prepare(model, train, val, class_weight, **options)
     _record_meta(model, train)
     start = time.perf_counter()
     with seeded(seed):
