@@ -1383,11 +1383,14 @@ def methods() -> None:
 @cli.command()
 def models() -> None:
     """List the model architectures."""
-    from tsexplain.models import available_models, build
+    from tsexplain.models import available_models, model_class
 
-    for name in available_models():
-        doc = (type(build(name, 1, 2)).__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{name:<12}  {doc}")
+    names = available_models()
+    width = max(len(n) for n in names)
+    for name in names:
+        paragraph = " ".join((model_class(name).__doc__ or "").strip().split("\n\n")[0].split())
+        sentence = re.split(r"(?<!\bal)\.\s+(?=[A-Z])", paragraph)[0].rstrip(".").replace("``", "")
+        click.echo(f"{name:<{width}}  {sentence}.")
 
 
 def main() -> None:

@@ -145,10 +145,11 @@ class InceptionTime(_GAPHead):
 
 @register_model
 class InceptionEnsemble(SeriesClassifier):
-    """The InceptionTime ensemble (Ismail Fawaz et al. 2020): ``n_members`` InceptionTime
-    networks (5) of the same architecture, each initialised and trained on its own
-    (:func:`tsexplain.fit` trains them one after another with seeds ``seed``, ``seed + 1``,
-    ...), whose logits are averaged.
+    """The InceptionTime ensemble (Ismail Fawaz et al. 2020): five InceptionTime networks, each
+    initialised and trained on its own, logits averaged.
+
+    ``n_members`` networks (5) of the same architecture; :func:`tsexplain.fit` trains them one
+    after another with seeds ``seed``, ``seed + 1``, ... and an equal share of the time budget.
 
     The paper averages the members' class probabilities; averaging logits picks the same class
     whenever the members roughly agree and keeps every explanation exact: a gradient of the
