@@ -249,7 +249,7 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
     for option, value, needle in (
         ("--device", "meta", "--device must be"),
         ("--weight-decay", "-1", "-1"),
-        ("--val-fraction", "0", "0"),
+        ("--val-fraction", "1", "1"),
     ):
         _one_line_error(
             runner.invoke(

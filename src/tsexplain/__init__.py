@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 from tsexplain import data, models, summarize, train
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import DataWarning, TsExplainError
 from tsexplain.evaluate import benchmark, evaluate
 from tsexplain.explain import Explanation, explain, explain_methods
 from tsexplain.train import (
@@ -27,6 +27,7 @@ from tsexplain.train import (
 )
 
 __all__ = [
+    "DataWarning",
     "Explanation",
     "TsExplainError",
     "__version__",

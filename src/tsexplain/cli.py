@@ -17,7 +17,6 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -613,11 +612,10 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--normalise",
     type=click.Choice(["channel", "series", "none"]),
-    default="channel",
-    show_default=True,
-    help="channel: standardise each channel with training-set statistics (saved with the "
-    "model, applied to every later file); series: z-normalise every series on its own "
-    "(erases level and scale); none.",
+    default=None,
+    help="channel (default): standardise each channel with training-set statistics (saved "
+    "with the model, applied to every later file); series: z-normalise every series on its "
+    "own (erases level and scale; the default for a file already z-normalised); none.",
 )
 @click.option(
     "--znormalise", is_flag=True, help="Same as --normalise series.", hidden=True
@@ -654,7 +652,7 @@ def train(
     scheduler: str,
     class_weight: str,
     sampling: str,
-    normalise: str,
+    normalise: str | None,
     znormalise: bool,
     params: tuple[str, ...],
     precision: str,
@@ -671,6 +669,7 @@ def train(
     import tsexplain as tx
     from tsexplain._runtime import check_output_location, staged_output
     from tsexplain.plot import plot_training_curves
+    from tsexplain.train.recipe import validated_by
 
     check_output_location(out, folder=True)
     if sampling == "balanced" and class_weight != "none":
@@ -680,25 +679,15 @@ def train(
     hyper = _hyperparameters(params)
     torch_device = _device(device)
     if znormalise:
-        if normalise not in ("channel", "series"):
+        if normalise not in (None, "series"):
             raise TsExplainError("--znormalise is --normalise series; give one of the two")
         normalise = "series"
     if val_data is not None and val_fraction is not None:
         raise TsExplainError("--val-data and --val-fraction both say what validates; give one")
     ds = tx.data.load(data_path)
-    recipe = tx.train.default_recipe(
-        ds,
-        model_name,
-        time_budget=time_budget or None,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        val_fraction=None if val_data is not None else val_fraction,
-        normalise=normalise,
-        seed=seed,
-    )
+    va = None
     if val_data is not None:
-        tr, va = ds, tx.data.load(val_data)
+        va = tx.data.load(val_data)
         if va.n_channels != ds.n_channels:
             raise TsExplainError(
                 f"{val_data}: {va.n_channels} channel(s), but {data_path.name} has "
@@ -708,53 +697,51 @@ def train(
             va = va.with_classes(ds.classes)
         except TsExplainError as exc:
             raise TsExplainError(f"{val_data}: {exc} (the classes of {data_path.name})") from None
-        recipe = replace(
-            recipe, monitor="val_loss", rule=f"selection by validation loss on {val_data.name}"
+    recipe = tx.train.default_recipe(
+        ds,
+        model_name,
+        time_budget=time_budget or None,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        scheduler=scheduler,
+        val_fraction=0.0 if va is not None else val_fraction,
+        normalise=normalise,
+        seed=seed,
+    )
+    if patience is not None and va is None and recipe.val_fraction == 0:
+        raise TsExplainError(
+            f"--patience stops on the validation loss, and the recipe trains on every series "
+            f"({recipe.rule}); add --val-fraction F or --val-data PATH"
         )
-    elif recipe.val_fraction > 0:
-        tr, va = ds.split(1.0 - recipe.val_fraction, seed=seed)
-    else:
-        tr, va = ds, None
-    if va is not None:
-        for message in tx.train.validation_warnings(va):
-            warnings.warn(message, DataWarning, stacklevel=1)
-    for message in tx.data.normalisation_warnings(tr, normalise):
-        warnings.warn(message, DataWarning, stacklevel=1)
-    tr, spec = tx.data.normalise(tr, normalise)
-    if va is not None:
-        va = tx.data.apply_normalisation(va, spec)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
     model.to(torch_device)
-    where = f"validating on {va.n_cases}" if va is not None else "no validation split"
+    where = (
+        f"validating on {va.n_cases}" if va is not None
+        else f"validating on a {recipe.val_fraction:.0%} split" if recipe.val_fraction > 0
+        else "no validation split"
+    )
     click.echo(
-        f"training {model_name} on {tr.n_cases} cases, {where} "
+        f"training {model_name} on {ds.n_cases} cases, {where} "
         f"({torch_device}, {tx.train.resolve_precision(precision, torch_device)})"
     )
+    if va is not None:
+        recipe = validated_by(recipe, va)
     click.echo(recipe.describe())
-    options = recipe.fit_options()
-    if va is None:
-        options["monitor"] = "loss"
-    result = tx.fit(
+    run = tx.train.train_with_recipe(
         model,
-        tr,
-        va,
+        ds,
+        recipe,
+        val=va,
+        progress=progress,
         weight_decay=weight_decay,
         class_weight=None if class_weight == "none" else class_weight,
         sampling=sampling,
         patience=patience,
         precision=precision,
-        progress=progress,
-        **{**options, "scheduler": scheduler},
     )
-    model.meta["training"] = {
-        **recipe.as_dict(),
-        "scheduler": scheduler,
-        "epochs_run": [len(m.history) for m in result.members] or len(result.history),
-        "best_epoch": [m.best_epoch for m in result.members] or result.best_epoch,
-        "stop_reason": result.stop_reason,
-        "seconds": round(result.seconds, 3),
-    }
-    scored = va if va is not None else tr
+    result, va = run.result, run.val
+    scored = run.scored
     report = tx.classification_report(scored.y, tx.predict(model, scored), scored.classes)
     with staged_output(out) as stage:
         tx.save_model(model, stage / "model")

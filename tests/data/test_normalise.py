@@ -129,7 +129,8 @@ def test_constant_channel_and_unequal_scales():
 
 
 def test_short_multivariate_levels_warn_through_the_cli(tmp_path):
-    ds = _levels(length=10)
+    one = _levels(length=10)
+    ds = tx.data.Dataset(np.concatenate([one.X, 0.5 * one.X[::-1]], axis=1), one.y)
     ds.save(tmp_path / "short.npz")
     res = CliRunner().invoke(
         cli, ["train", "--data", str(tmp_path / "short.npz"), "--out", str(tmp_path / "o"),
@@ -138,3 +139,39 @@ def test_short_multivariate_levels_warn_through_the_cli(tmp_path):
     assert res.exit_code == 0, res.output
     warned = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
     assert any("level and scale" in w for w in warned) and any("very short" in w for w in warned)
+
+
+def test_old_checkpoints_that_say_znormalise_still_z_normalise():
+    model = tx.models.build("fcn", 1, 2, filters=(4, 4, 4))
+    model.meta = {"znormalise": True}
+    prepared = tx.prepare_for(model, _levels())
+    np.testing.assert_allclose(prepared.X, tx.data.znormalise(_levels()).X)
+
+
+@pytest.mark.parametrize(
+    ("normalise", "match"),
+    [
+        ({"kind": "channel", "mean": [0.0, 1.0], "std": [1.0]}, "meta.normalise"),
+        ({"kind": "channel", "std": [1.0]}, "meta.normalise"),
+        ({"kind": "channel", "mean": [0.0], "std": [0.0]}, "meta.normalise"),
+        ({"kind": "zscore"}, "meta.normalise"),
+        ("channel", "meta.normalise"),
+    ],
+)
+def test_a_checkpoint_with_bad_normalisation_is_refused_on_loading(tmp_path, normalise, match):
+    import json
+
+    model = tx.models.build("fcn", 1, 2, filters=(4, 4, 4))
+    tx.save_model(model, tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["meta"]["normalise"] = normalise
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(TsExplainError, match=match):
+        tx.load_model(tmp_path / "m")
+
+
+def test_mismatched_channels_are_named_as_such():
+    model = tx.models.build("fcn", 3, 2, filters=(4, 4, 4))
+    model.meta = {"normalise": {"kind": "channel", "mean": [0.0] * 3, "std": [1.0] * 3}}
+    with pytest.raises(TsExplainError, match="has 1 channel.s. but the model expects 3"):
+        tx.prepare_for(model, _levels())

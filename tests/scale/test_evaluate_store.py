@@ -20,12 +20,21 @@ from tsexplain.scale import evaluate_store, explain_to_store
 METRICS = ["auroc", "auprc", "relevance_mass", "gini", "entropy", "deletion_auc", "insertion_auc"]
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, tx.data.Dataset]:
+@pytest.fixture(scope="module", params=["none", "channel"])
+def setup(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, Path, Path, tx.data.Dataset]:
     folder = tmp_path_factory.mktemp("evalstore")
     ds = tx.data.make_sensor_failure(60, min_length=30, max_length=40, failure_fraction=0.4, seed=2)
-    ds.save(folder / "d.npz")
     model = tx.models.build("causal_cnn", 3, 2, seed=0, filters=(4, 8))
+    if request.param == "channel":
+        # raw values in other units; the model standardises them with saved statistics, which
+        # every chunk (and the metrics' mean and noise fills) must see
+        raw = tx.data.Dataset(10 * ds.X + 3 * (ds.X != 0), ds.y, lengths=ds.lengths,
+                              padding=ds.padding, classes=ds.classes, mask=ds.mask)
+        model.meta["normalise"] = tx.data.normalise(raw, "channel")[1]
+        ds = raw
+    ds.save(folder / "d.npz")
     tx.save_model(model, folder / "model")
     explain_to_store(folder / "model", folder / "d.npz", folder / "s.zarr", method=["gradcam", "saliency"], chunk_size=16)
     return folder / "model", folder / "d.npz", folder / "s.zarr", ds

@@ -4,7 +4,6 @@ convergence, ensembles trained member by member, and what the command line recor
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -32,19 +31,21 @@ def test_published_batch_size():
     assert [tx.train.published_batch_size(n) for n in (5, 36, 100, 160, 3601)] == [1, 3, 10, 16, 16]
 
 
-def test_selection_rule_trusts_a_split_only_with_enough_cases_per_class():
-    # 10% of 2 x 299 cases holds 29 per class: one short of the rule
-    small = _data(598)
-    ok, why = tx.train.selection_rule(small)
-    assert not ok and "29 case(s)" in why and str(MIN_VAL_PER_CLASS) in why
-    large = _data(600)
-    ok, why = tx.train.selection_rule(large)
-    assert ok and "at least 30" in why
-    r_small, r_large = tx.train.default_recipe(small), tx.train.default_recipe(large)
-    assert (r_small.val_fraction, r_small.monitor) == (0.0, "loss")
-    assert (r_large.val_fraction, r_large.monitor) == (0.1, "val_loss")
-    # the batch follows the series that train: all 598, or the 540 left after the split
-    assert r_small.batch_size == r_large.batch_size == 16
+def test_selection_rule_counts_the_split_it_would_make():
+    verdicts = {}
+    for n in (560, 600, 640):
+        ds = _data(n)
+        ok, why = tx.train.selection_rule(ds)
+        smallest = int(ds.split(0.9, seed=0)[1].class_counts().min())
+        assert ok == (smallest >= MIN_VAL_PER_CLASS), (n, smallest, why)
+        assert f" {smallest} case" in why if not ok else f"at least {smallest} " in why
+        verdicts[n] = ok
+        recipe = tx.train.default_recipe(ds)
+        assert (recipe.val_fraction, recipe.monitor) == ((0.1, "val_loss") if ok else (0.0, "loss"))
+        # the batch follows the series that train: all of them, or those left after the split
+        n_train = n - (int(ds.split(0.9, seed=0)[1].n_cases) if ok else 0)
+        assert recipe.batch_size == min(16, n_train // 10)
+    assert verdicts[560] is False and verdicts[640] is True
     assert tx.train.default_recipe(_data(40)).batch_size == 4
 
 
@@ -64,10 +65,17 @@ def test_recipe_defaults_and_explicit_choices():
         tx.train.default_recipe(_data(40), normalise="minmax")
     with pytest.raises(TsExplainError, match="time_budget"):
         tx.train.default_recipe(_data(40), time_budget=-1)
+    with pytest.raises(TsExplainError, match="epochs must be at least 1"):
+        tx.train.default_recipe(_data(40), epochs=0)
+    # data already z-normalised per series stays so by default; standardising it is refused
+    zn = tx.data.znormalise(_data(40))
+    assert tx.train.default_recipe(zn).normalise == "series"
+    with pytest.raises(TsExplainError, match="already z-normalised"):
+        tx.data.normalise(zn, "channel")
 
 
 def test_auto_patience_reaches_the_published_fifty():
-    assert [auto_patience(n) for n in (10, 90, 300, 1500, 5000)] == [2, 3, 10, 50, 50]
+    assert [auto_patience(n) for n in (10, 90, 300, 1500, 5000)] == [5, 5, 10, 50, 50]
 
 
 def test_selection_by_training_loss_keeps_the_weights_of_that_epoch():
@@ -92,13 +100,26 @@ def test_time_budget_ends_training_and_says_so():
     assert len(one.history) == 1  # the first epoch always runs
 
 
-def test_plateau_training_stops_once_converged():
-    # lr 0: the loss cannot fall, the rate is at its floor from the start
-    run = tx.fit(
-        _tiny(), _data(20), epochs=500, lr=0.0, min_lr=0.0, scheduler="plateau",
-        plateau_patience=3, monitor="loss", progress=False,
+def _stalled(**options) -> tx.train.FitResult:
+    """lr 0 and one batch: the loss is the same every epoch, the rate at its floor at once."""
+    return tx.fit(
+        _tiny(), _data(20), batch_size=20, lr=0.0, min_lr=0.0, scheduler="plateau",
+        progress=False, **options,
     )
-    assert run.stop_reason == "converged" and len(run.history) <= 5
+
+
+@pytest.mark.parametrize("monitor", ["loss", "val_loss"])
+def test_plateau_training_stops_once_converged(monitor):
+    # with "val_loss" and no validation data the training loss says whether it progresses
+    run = _stalled(epochs=500, plateau_patience=3, monitor=monitor)
+    assert run.stop_reason == "converged" and len(run.history) == 4  # best, then 3 without
+
+
+@pytest.mark.parametrize(("epochs", "patience"), [(90, 5), (360, 12)])
+def test_auto_patience_is_applied_after_the_first_epoch(epochs, patience):
+    run = _stalled(epochs=epochs, plateau_patience="auto")
+    assert auto_patience(epochs) == patience
+    assert run.stop_reason == "converged" and len(run.history) == patience + 1
 
 
 def test_bad_loop_options_are_refused():
@@ -127,9 +148,11 @@ def test_ensemble_members_train_independently_with_their_own_seeds():
         for key, value in member.state_dict().items():
             assert torch.equal(value, alone.state_dict()[key]), (i, key)
     assert model.meta["classes"] == list(ds.classes)
-    shared = tx.fit(_tiny("inception_ensemble"), ds, epochs=100_000, time_budget=1.0,
+    shared = tx.fit(_tiny("inception_ensemble"), ds, epochs=100_000, time_budget=2.0,
                     progress=False)
-    assert all(r.stop_reason == "time_budget" for r in shared.members)
+    for r in shared.members:  # each gets half: it stops before an epoch would pass 1 s
+        longest = max(row["seconds"] for row in r.history)
+        assert r.stop_reason == "time_budget" and r.seconds <= 1.0 + longest
 
 
 def _write(tmp_path, ds, name="d.npz"):
@@ -173,13 +196,19 @@ def test_cli_small_validation_split_warns_and_goes_on(tmp_path):
     assert res.exit_code == 0, res.output
     warned = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
     assert len(warned) == 1 and "fewer than 5 cases" in warned[0], res.stderr
+    recorded = tx.load_model(tmp_path / "o" / "model").meta["training"]["warnings"]
+    assert recorded == [warned[0].removeprefix("warning: ")]
 
 
 def test_validation_warnings_name_the_small_classes():
-    _, va = _data(60).split(0.9, seed=0)
-    (message,) = tx.train.validation_warnings(va)
+    tr, va = _data(60).split(0.9, seed=0)
+    (message,) = tx.train.validation_warnings(va, tr)
     assert "'Normal' 3" in message and "'Sensor Failure' 3" in message
     assert tx.train.validation_warnings(_data(200)) == []
+    # a class the data does not hold at all is no concern of the split
+    absent = tx.data.Dataset(va.X, va.y, classes=("Normal", "Sensor Failure", "Other"))
+    (message,) = tx.train.validation_warnings(absent, absent)
+    assert "Other" not in message
 
 
 @pytest.mark.parametrize(
@@ -189,6 +218,7 @@ def test_validation_warnings_name_the_small_classes():
         (["--val-fraction", "0.2", "--val-data", "VAL"], "give one"),
         (["--normalise", "minmax"], "--normalise"),
         (["--time-budget", "-5"], "--time-budget"),
+        (["--patience", "3"], "add --val-fraction F or --val-data PATH"),
     ],
 )
 def test_cli_recipe_option_errors(tmp_path, args, match):
@@ -203,12 +233,25 @@ def test_cli_recipe_option_errors(tmp_path, args, match):
     assert not (tmp_path / "o").exists()
 
 
-def test_library_warnings_are_python_warnings():
+def test_train_with_recipe_warns_splits_and_records():
     ds = _data(40)
-    offset = ds.X + 5.0 * ds.y[:, None, None]  # the class is the level
-    levelled = tx.data.Dataset(offset, ds.y, classes=ds.classes)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for message in tx.data.normalisation_warnings(levelled, "series"):
-            warnings.warn(message, DataWarning, stacklevel=1)
-    assert caught and all(issubclass(w.category, DataWarning) for w in caught)
+    offset = ds.X + 5.0 * ds.y[:, None, None] * (ds.X != 0)  # the class is the level
+    levelled = tx.data.Dataset(offset, ds.y, lengths=ds.lengths, classes=ds.classes)
+    recipe = tx.train.default_recipe(levelled, "fcn", epochs=2, normalise="series",
+                                     val_fraction=0.25)
+    with pytest.warns(DataWarning, match="level and scale") as caught:
+        run = tx.train.train_with_recipe(_tiny(), levelled, recipe, progress=False)
+    assert all(issubclass(w.category, DataWarning) for w in caught)
+    assert run.val is not None and run.val.n_cases == 10 and run.train.n_cases == 30
+    assert run.scored is run.val and run.val.meta.get("znormalised")
+    training = run.model.meta["training"]
+    assert training["monitor"] == "val_loss" and training["epochs_run"] == 2
+    assert any("level and scale" in w for w in training["warnings"])
+    # validation data of its own: no split, and it picks the epoch
+    given = tx.train.train_with_recipe(_tiny(), ds, tx.train.default_recipe(ds, epochs=1),
+                                       val=_data(10, seed=5), progress=False)
+    assert given.train.n_cases == 40 and given.recipe.monitor == "val_loss"
+    assert "10 validation series given" in given.recipe.rule
+    with pytest.raises(TsExplainError, match="early stopping watches the validation loss"):
+        tx.train.train_with_recipe(_tiny(), ds, tx.train.default_recipe(ds, epochs=1),
+                                   patience=2, progress=False)

@@ -125,6 +125,12 @@ def normalise(data: Dataset, kind: str) -> tuple[Dataset, dict[str, Any]]:
     or ``{"kind": "none"}``.
     """
     check_choice("normalise", kind, NORMALISATIONS)
+    if kind == "channel" and data.meta.get("znormalised"):
+        raise TsExplainError(
+            "the data is already z-normalised per series (its meta says so); standardising it "
+            "again would record only the second step: normalise it as 'series' (which leaves "
+            "it as it is) or start from the values as read"
+        )
     if kind == "channel":
         mean, std = channel_statistics(data)
         spec: dict[str, Any] = {"kind": "channel", "mean": mean.tolist(), "std": std.tolist()}
@@ -142,6 +148,12 @@ def apply_normalisation(data: Dataset, spec: dict[str, Any] | None) -> Dataset:
         return data if data.meta.get("znormalised") else znormalise(data)
     if kind == "channel":
         assert spec is not None
+        expected = len(spec["mean"])
+        if data.n_channels != expected:
+            raise TsExplainError(
+                f"the data has {data.n_channels} channel(s) but the model expects {expected}; "
+                "use data with the channels the model was trained on"
+            )
         done = data.meta.get("standardised")
         if done and done.get("mean") == list(spec["mean"]) and done.get("std") == list(spec["std"]):
             return data

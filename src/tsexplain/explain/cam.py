@@ -23,6 +23,7 @@ from tsexplain.explain._engine import GradientPass
 from tsexplain.explain._hooks import find_layer
 from tsexplain.explain.gradcam import GradCAM
 from tsexplain.explain.registry import register_method
+from tsexplain.models.base import ensemble_members
 
 __all__ = ["CAM"]
 
@@ -64,7 +65,7 @@ class CAM(GradCAM):
 
     @classmethod
     def applicable(cls, model: Any) -> str | None:
-        if hasattr(model, "members"):
+        if ensemble_members(model) is not None:
             return (
                 f"cam reads one linear head and {type(model).__name__} is an ensemble of "
                 "several; use 'gradcam' (the mean of its members' maps)"

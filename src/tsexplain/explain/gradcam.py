@@ -34,6 +34,7 @@ from tsexplain.explain._receptive import (
 )
 from tsexplain.explain.base import GradientMethod
 from tsexplain.explain.registry import register_method
+from tsexplain.models.base import ensemble_members
 from tsexplain.series import real_steps
 
 __all__ = ["GradCAM", "default_layer"]
@@ -42,10 +43,10 @@ __all__ = ["GradCAM", "default_layer"]
 
 def _members(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """``(prefix, module)`` of each member of an ensemble, else ``[("", model)]``."""
-    members = getattr(model, "members", None)
-    if isinstance(members, nn.ModuleList) and len(members) > 0:
-        return [(f"members.{i}.", m) for i, m in enumerate(members)]
-    return [("", model)]
+    members = ensemble_members(model)
+    if members is None:
+        return [("", model)]
+    return [(f"members.{i}.", m) for i, m in enumerate(members)]
 
 
 @register_method
@@ -87,7 +88,7 @@ class GradCAM(GradientMethod):
         # the ensemble's logit is its members' mean: a member's own gradient is M times its share
         self._scale = float(len(parts))
         explained = layer
-        if layer is not None and len(parts) > 1 and layer.startswith("members."):
+        if layer is not None and parts[0][0] and layer.startswith("members."):
             index, _, layer = layer[len("members."):].partition(".")
             chosen = [part for part in parts if part[0] == f"members.{index}."]
             if not chosen or not layer:

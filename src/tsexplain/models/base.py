@@ -9,7 +9,7 @@ from torch import nn
 
 from tsexplain.data.padding import real_mask
 
-__all__ = ["SeriesClassifier"]
+__all__ = ["SeriesClassifier", "ensemble_members"]
 
 
 def _plain(value: Any) -> Any:
@@ -81,3 +81,15 @@ class SeriesClassifier(nn.Module):
     def head(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Logits from the last feature map."""
         raise NotImplementedError
+
+
+def ensemble_members(model: Any) -> nn.ModuleList | None:
+    """The members of an ensemble that averages its members' logits (a class that declares
+    ``averages_members = True`` and holds them in ``members``), else ``None``.
+
+    Training fits each member on its own, and Grad-CAM explains each member and averages.
+    """
+    if not getattr(type(model), "averages_members", False):
+        return None
+    members = getattr(model, "members", None)
+    return members if isinstance(members, nn.ModuleList) and len(members) > 0 else None

@@ -160,6 +160,8 @@ class InceptionEnsemble(SeriesClassifier):
 
     name = "inception_ensemble"
     tiny: ClassVar[dict[str, Any]] = {**InceptionTime.tiny, "n_members": 2}
+    #: its logits are the mean of its members' (see :func:`~tsexplain.models.base.ensemble_members`)
+    averages_members: ClassVar[bool] = True
 
     def __init__(
         self,

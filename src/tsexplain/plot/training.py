@@ -104,5 +104,6 @@ def plot_training_curves(
         axc.xaxis.get_major_locator().set_params(integer=True)
         axc.set_xlabel("epoch")
         axc.set_ylabel(key)
-        axc.legend(frameon=False)
+        if history:
+            axc.legend(frameon=False)
     return fig

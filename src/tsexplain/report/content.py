@@ -167,15 +167,21 @@ def choose_sample(
 
 def _history(history: Any) -> tuple[list[dict[str, float]] | None, int | None]:
     """Epoch rows and best epoch from a :class:`~tsexplain.train.FitResult`, its ``as_dict``
-    (as in a ``metrics.json``), or a list of rows."""
+    (as in a ``metrics.json``), or a list of rows. For an ensemble, whose members train one
+    after another, the first member's (the rows with ``member`` 0)."""
     if history is None:
         return None, None
     if isinstance(history, FitResult):
         history = history.as_dict()
     best = None
     if isinstance(history, Mapping):
+        members = history.get("members")
+        if isinstance(members, Sequence) and members and isinstance(members[0], Mapping):
+            history = members[0]
         best = history.get("best_epoch")
         history = history.get("history")
+    if isinstance(history, Sequence) and not isinstance(history, str):
+        history = [r for r in history if not isinstance(r, Mapping) or not r.get("member")]
     if not isinstance(history, Sequence) or isinstance(history, str):
         raise TsExplainError(
             "history must be a FitResult, a dict with 'history' or a list of epoch rows, "

@@ -39,13 +39,17 @@ __all__ = ["evaluate_store"]
 log = logging.getLogger(__name__)
 
 
-def _channel_stats(source: Source, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Channel mean and (population) standard deviation over every real step of the file."""
+def _channel_stats(
+    source: Source, chunk_size: int, normalisation: dict[str, Any] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Channel mean and (population) standard deviation over every real step of the file,
+    normalised as the model's training data was (the units the metrics' fills work in)."""
     total = np.zeros(source.n_channels)
     squares = np.zeros(source.n_channels)
     count = 0
     for start in range(0, source.n_cases, chunk_size):
         X, lengths = source.read(start, min(start + chunk_size, source.n_cases))
+        X = normalise_array(X, lengths, source.padding, normalisation)
         X64 = X.astype(np.float64)  # padded steps are zero: they add nothing to the sums
         total += X64.sum(axis=(0, 2))
         squares += (X64**2).sum(axis=(0, 2))
@@ -130,10 +134,10 @@ def evaluate_store(
         )
     cfg = EvalConfig.from_options(config, options)
     chunk = int(identity["chunk_size"])
-    stats = _channel_stats(source, chunk)
+    normalisation = normalisation_of(model)
+    stats = _channel_stats(source, chunk, normalisation)
     methods: dict[str, dict[str, Any]] = identity["methods"]
     resolution = {n: get_method(n)(model, **p).resolution for n, p in methods.items()}
-    normalisation = normalisation_of(model)
     parts = []
     with tqdm(total=source.n_cases, desc="evaluate store", unit="series",
               disable=None if progress is None else not progress) as bar:

@@ -7,15 +7,18 @@ from tsexplain.train.predict import predict, predict_logits, predict_proba
 from tsexplain.train.prepare import prepare_for
 from tsexplain.train.recipe import (
     Recipe,
+    RecipeRun,
     default_recipe,
     published_batch_size,
     selection_rule,
+    train_with_recipe,
     validation_warnings,
 )
 
 __all__ = [
     "FitResult",
     "Recipe",
+    "RecipeRun",
     "classification_report",
     "default_recipe",
     "fit",
@@ -28,5 +31,6 @@ __all__ = [
     "resolve_precision",
     "save_model",
     "selection_rule",
+    "train_with_recipe",
     "validation_warnings",
 ]

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -21,7 +22,10 @@ from tsexplain.models.registry import build
 
 __all__ = ["load_model", "save_model"]
 
-FORMAT = "tsexplain.checkpoint/1"
+FORMAT = "tsexplain.checkpoint/2"
+#: formats this version reads: /2 added meta.normalise (per-channel statistics that later data
+#: must be standardised with), which a reader of /1 would silently skip
+READABLE = ("tsexplain.checkpoint/1", FORMAT)
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 _RESAVE = (
     "the file was edited or damaged; save the model again (tsexplain train or tsexplain.save_model)"
@@ -102,6 +106,23 @@ def _strings(value: Any, count: int) -> bool:
     )
 
 
+def _normalisation_ok(value: Any, n_channels: int) -> bool:
+    if not isinstance(value, dict) or value.get("kind") not in ("series", "none", "channel"):
+        return False
+    if value["kind"] != "channel":
+        return True
+    stats: list[list[Any]] = []
+    for key in ("mean", "std"):
+        v = value.get(key)
+        if not isinstance(v, list) or len(v) != n_channels:
+            return False
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            return False
+        stats.append(v)
+    mean, std = (np.asarray(v, dtype=np.float64) for v in stats)
+    return bool(np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all())
+
+
 def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[str, Any]]:
     """``(name, n_channels, n_classes, hyperparameters, meta)`` of a checkpoint's config, each
     field checked for its type; raises :class:`TsExplainError` naming the first bad field."""
@@ -120,10 +141,10 @@ def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[st
     if not isinstance(config, dict):
         raise bad("the config", "a JSON object", config)
     fmt = config.get("format", FORMAT)
-    if fmt != FORMAT:
+    if fmt not in READABLE:
         raise TsExplainError(
-            f"{cfg_path}: format {fmt!r} is not {FORMAT!r}, the checkpoint format this version "
-            "of tsexplain reads"
+            f"{cfg_path}: format {fmt!r} is not one this version of tsexplain reads "
+            f"({', '.join(READABLE)}); save it again with a matching version"
         )
     spec = config.get("model")
     if not isinstance(spec, dict):
@@ -154,6 +175,11 @@ def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[st
         "padding": ("'left' or 'right'", lambda v: v in ("left", "right")),
         "n_timepoints": ("a whole number >= 1", lambda v: _whole(v, 1)),
         "znormalise": ("true or false", lambda v: isinstance(v, bool)),
+        "normalise": (
+            "an object with kind 'series', 'none' or 'channel' (then with "
+            f"{n_channels} finite means and {n_channels} positive deviations)",
+            lambda v: _normalisation_ok(v, n_channels),
+        ),
     }
     for key, (expected, ok) in checks.items():
         if key in meta and not ok(meta[key]):

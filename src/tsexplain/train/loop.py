@@ -23,6 +23,7 @@ from tsexplain._context import eval_mode, seeded
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.models.base import ensemble_members
 from tsexplain.series.adapter import call_model, length_kwargs, model_device
 from tsexplain.series.batch import SeriesBatch, as_series
 from tsexplain.train.prepare import training_normalisation
@@ -355,8 +356,61 @@ PLATEAU_PATIENCE = 50
 
 def auto_patience(epochs_possible: int) -> int:
     """Plateau patience for a run of about ``epochs_possible`` epochs: the published 50
-    epochs when 1,500 or more fit, else a thirtieth of them, at least 2."""
-    return int(min(PLATEAU_PATIENCE, max(2, epochs_possible // 30)))
+    epochs when 1,500 or more fit, else a thirtieth of them, at least 5 (fewer would halve
+    the rate on the noise of a few epochs)."""
+    return int(min(PLATEAU_PATIENCE, max(5, epochs_possible // 30)))
+
+
+class _Keeper:
+    """Keeps the weights of the best epoch by the job's monitor, and counts the epochs since
+    (for early stopping)."""
+
+    def __init__(self, job: _Job) -> None:
+        self.active = job.va is not None or job.monitor == "loss"
+        self.monitor = job.monitor
+        self.score, self.epoch, self.waited = np.inf, 0, 0
+        self.state: dict[str, Any] | None = None
+
+    def see(self, model: nn.Module, epoch: int, row: dict[str, float]) -> None:
+        if not self.active:  # every epoch counts alike: the last is kept
+            self.epoch = epoch
+            return
+        if self.monitor == "val_accuracy":
+            score = -row["val_accuracy"]
+        else:
+            score = row[self.monitor]
+        if score < self.score:
+            self.score, self.epoch, self.waited = score, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+        else:
+            self.waited += 1
+
+
+def _loss_key(job: _Job) -> str:
+    """The loss that says whether training still progresses: the validation loss when it
+    picks the epoch, else the training loss."""
+    return "val_loss" if job.va is not None and job.monitor == "val_loss" else "loss"
+
+
+class _Floor:
+    """With the plateau schedule: whether the rate has reached its floor and the loss has
+    not fallen for a patience's worth of epochs since (further epochs would only repeat)."""
+
+    def __init__(self, job: _Job, opt: torch.optim.Optimizer, sched: Any) -> None:
+        self.on = job.scheduler == "plateau" and sched is not None
+        self.job, self.opt, self.sched = job, opt, sched
+        self.best, self.waited = np.inf, 0
+
+    def converged(self, row: dict[str, float]) -> bool:
+        lr = float(self.opt.param_groups[0]["lr"])
+        if not self.on or lr > self.job.min_lr * (1 + 1e-9):
+            return False
+        loss = row[_loss_key(self.job)]
+        if loss < self.best:
+            self.best, self.waited = loss, 0
+            return False
+        self.waited += 1
+        return self.waited >= max(int(self.sched.patience), 1)
 
 
 def _run_epochs(
@@ -376,8 +430,7 @@ def _run_epochs(
         job.device.type, enabled=_PRECISIONS[job.precision] is torch.float16
     )
     sched = _lr_scheduler(opt, job)
-    best_score, best_state, waited = np.inf, None, 0
-    floor_best, floor_waited = np.inf, 0  # the monitored loss since the rate hit its floor
+    keeper, floor = _Keeper(job), _Floor(job, opt, sched)
     assert job.tr.y is not None
     bar = tqdm(
         range(1, job.epochs + 1),
@@ -402,7 +455,7 @@ def _run_epochs(
         row["seconds"] = time.perf_counter() - t0
         result.history.append(row)
         elapsed = time.perf_counter() - start
-        if epoch == 1 and job.scheduler == "plateau" and job.plateau_patience == "auto":
+        if epoch == 1 and floor.on and job.plateau_patience == "auto":
             fit_in = job.epochs
             if job.time_budget is not None:
                 fit_in = min(fit_in, int(job.time_budget / max(row["seconds"], 1e-9)))
@@ -413,58 +466,21 @@ def _run_epochs(
         bar.set_postfix(
             {k: f"{v:.3f}" for k, v in row.items() if k in ("loss", "val_loss", "val_accuracy")}
         )
-        if job.va is None and job.monitor != "loss":
-            result.best_epoch = epoch
-        else:
-            score = {"val_loss": row.get("val_loss"), "loss": row["loss"]}.get(
-                job.monitor, -row.get("val_accuracy", 0.0)
-            )
-            assert score is not None
-            if score < best_score:
-                best_score, result.best_epoch, waited = score, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-                if job.patience is not None and waited >= job.patience:
-                    result.stopped_early, result.stop_reason = True, "patience"
-                    break
-        if _converged(job, sched, opt, row, floor_best, floor_waited):
-            result.stopped_early, result.stop_reason = True, "converged"
-            break
-        if job.scheduler == "plateau" and sched is not None and _at_floor(opt, job):
-            key = "val_loss" if job.monitor == "val_loss" else "loss"
-            if row[key] < floor_best:
-                floor_best, floor_waited = row[key], 0
-            else:
-                floor_waited += 1
+        keeper.see(model, epoch, row)
         # stop before an epoch that would end past the budget, at the mean epoch so far
         over = job.time_budget is not None and elapsed + elapsed / epoch > job.time_budget
-        if over and epoch < job.epochs:
-            result.stopped_early, result.stop_reason = True, "time_budget"
+        if job.patience is not None and keeper.waited >= job.patience:
+            result.stop_reason = "patience"
+        elif floor.converged(row):
+            result.stop_reason = "converged"
+        elif over and epoch < job.epochs:
+            result.stop_reason = "time_budget"
+        if result.stop_reason != "epochs":
+            result.stopped_early = True
             break
     bar.close()
-    return result, best_state
-
-
-def _at_floor(opt: torch.optim.Optimizer, job: _Job) -> bool:
-    return float(opt.param_groups[0]["lr"]) <= job.min_lr * (1 + 1e-9)
-
-
-def _converged(
-    job: _Job,
-    sched: Any,
-    opt: torch.optim.Optimizer,
-    row: dict[str, float],
-    floor_best: float,
-    floor_waited: int,
-) -> bool:
-    """With the plateau schedule: the rate has reached its floor and the monitored loss
-    (validation loss, else training loss) has not fallen for a patience's worth of epochs
-    since; further epochs would only repeat."""
-    if job.scheduler != "plateau" or sched is None or not _at_floor(opt, job):
-        return False
-    key = "val_loss" if job.monitor == "val_loss" and "val_loss" in row else "loss"
-    return row[key] >= floor_best and floor_waited + 1 >= max(int(sched.patience), 1)
+    result.best_epoch = keeper.epoch
+    return result, keeper.state
 
 
 def fit(
@@ -501,11 +517,12 @@ def fit(
         against the data when it has the attribute; its class count is ``n_classes`` when it
         has it, else the width of its output for the first training case. What it was
         trained on is recorded in ``model.meta`` (created when missing): ``classes``,
-        ``channel_names``, ``padding``, ``n_timepoints`` and ``znormalise`` when ``train`` was
-        z-normalised by :func:`tsexplain.data.znormalise`.
+        ``channel_names``, ``padding``, ``n_timepoints`` and ``normalise``: how ``train`` was
+        normalised (:func:`tsexplain.data.normalise`), which :func:`tsexplain.prepare_for`
+        repeats on later data.
     train, val : Dataset
         Training and (optional) validation data with the model's channel count; the same
-        classes (``val.with_classes(train.classes)``), both z-normalised or neither.
+        classes (``val.with_classes(train.classes)``), normalised alike.
     epochs, batch_size, lr, weight_decay
         The optimisation schedule.
     class_weight : "balanced" or array of shape (n_classes,), optional
@@ -587,8 +604,7 @@ def fit(
     }
     _check_options(has_val=val is not None, **options)
     _check_data(model, train, val)
-    members = getattr(model, "members", None)
-    if isinstance(members, nn.ModuleList) and len(members) > 0:
+    if ensemble_members(model) is not None:
         return _fit_members(model, train, val, seed=seed, progress=progress, **options)
     del options["class_weight"]
     options.update(
@@ -614,8 +630,8 @@ def fit(
 def _fit_members(model: nn.Module, train: Dataset, val: Dataset | None, **options: Any) -> FitResult:
     """Train an ensemble's members one after another, each on its own (its own seed and an
     equal share of the time budget); the ensemble's meta records the data."""
-    members = model.members
-    assert isinstance(members, nn.ModuleList)
+    members = ensemble_members(model)
+    assert members is not None
     seed, budget = options.pop("seed"), options.pop("time_budget")
     share = None if budget is None else float(budget) / len(members)
     start = time.perf_counter()

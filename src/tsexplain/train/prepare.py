@@ -15,10 +15,13 @@ def training_normalisation(data: Dataset) -> dict[str, Any]:
     """How ``data`` was normalised, as a spec :func:`tsexplain.data.apply_normalisation`
     repeats: per-channel standardisation (with its statistics), per-series
     z-normalisation, or none."""
+    if data.meta.get("znormalised"):
+        # z-normalising a standardised series gives the raw series' z-normalisation
+        return {"kind": "series"}
     done = data.meta.get("standardised")
     if done:
         return {"kind": "channel", "mean": list(done["mean"]), "std": list(done["std"])}
-    return {"kind": "series" if data.meta.get("znormalised") else "none"}
+    return {"kind": "none"}
 
 
 def normalisation_of(model: Any) -> dict[str, Any] | None:

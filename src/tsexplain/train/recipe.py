@@ -14,21 +14,32 @@ series train and the training loss picks, as in the published protocol.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from tsexplain.data.dataset import Dataset
-from tsexplain.data.normalise import NORMALISATIONS
-from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.data.normalise import (
+    NORMALISATIONS,
+    apply_normalisation,
+    normalisation_warnings,
+    normalise,
+)
+from tsexplain.errors import DataWarning, TsExplainError, check_choice
+from tsexplain.train.loop import FitResult, fit
 
 __all__ = [
     "MIN_VAL_PER_CLASS",
     "Recipe",
+    "RecipeRun",
     "default_recipe",
     "published_batch_size",
     "selection_rule",
+    "train_with_recipe",
+    "validated_by",
     "validation_warnings",
 ]
 
@@ -51,13 +62,26 @@ def published_batch_size(n_cases: int) -> int:
     return max(1, min(16, n_cases // 10))
 
 
-def _val_counts(counts: np.ndarray, fraction: float) -> np.ndarray:
-    """Cases per class in a stratified split of ``fraction`` (as scikit-learn rounds it)."""
-    present = counts[counts > 0]
-    return np.floor(present * fraction).astype(int)
+def _val_counts(data: Dataset, fraction: float, seed: int = 0) -> np.ndarray:
+    """Cases of each present class that :meth:`Dataset.split` puts in a ``fraction`` split."""
+    if fraction <= 0:
+        return np.zeros(int((data.class_counts() > 0).sum()), dtype=int)
+    from sklearn.model_selection import train_test_split
+
+    counts = data.class_counts()
+    strat = data.y if counts[counts > 0].min() >= 2 else None
+    try:
+        _, held = train_test_split(
+            np.arange(data.n_cases), train_size=1.0 - fraction, random_state=seed, stratify=strat
+        )
+    except ValueError:  # too few cases to split at all
+        return np.zeros(int((counts > 0).sum()), dtype=int)
+    return np.bincount(data.y[held], minlength=data.n_classes)[counts > 0]
 
 
-def selection_rule(data: Dataset, fraction: float = VAL_FRACTION) -> tuple[bool, str]:
+def selection_rule(
+    data: Dataset, fraction: float = VAL_FRACTION, seed: int = 0
+) -> tuple[bool, str]:
     """Whether a stratified ``fraction`` split of ``data`` is large enough to pick the epoch,
     and the rule's verdict in words.
 
@@ -72,7 +96,7 @@ def selection_rule(data: Dataset, fraction: float = VAL_FRACTION) -> tuple[bool,
     >>> ok, why.split(":")[0]
     (False, 'selection by training loss')
     """
-    smallest = int(_val_counts(data.class_counts(), fraction).min())
+    smallest = int(_val_counts(data, fraction, seed).min())
     if smallest >= MIN_VAL_PER_CLASS:
         return True, (
             f"selection by validation loss: a {fraction:.0%} split holds at least {smallest} "
@@ -85,18 +109,24 @@ def selection_rule(data: Dataset, fraction: float = VAL_FRACTION) -> tuple[bool,
     )
 
 
-def validation_warnings(val: Dataset, classes: tuple[str, ...] | None = None) -> list[str]:
-    """A warning for each class with fewer than ``FEW_VAL_CASES`` (5) cases in ``val``."""
+def validation_warnings(val: Dataset, train: Dataset | None = None) -> list[str]:
+    """A warning for each class with fewer than ``FEW_VAL_CASES`` (5) cases in ``val`` (a
+    class that ``train`` does not hold either is no concern of the split)."""
     counts = val.class_counts()
-    names = classes or val.classes
-    few = [(names[k], int(c)) for k, c in enumerate(counts) if c < FEW_VAL_CASES]
+    seen = counts + (0 if train is None else train.class_counts())
+    few = [
+        (val.classes[k], int(c))
+        for k, c in enumerate(counts)
+        if c < FEW_VAL_CASES and seen[k] > 0
+    ]
     if not few:
         return []
     listed = ", ".join(f"{name!r} {count}" for name, count in few)
     return [
-        f"the validation split leaves {len(few)} class(es) with fewer than {FEW_VAL_CASES} "
-        f"cases ({listed}): its loss and accuracy say little about them; give more data, "
-        "--val-data, or leave --val-fraction out to let the recipe decide"
+        f"the validation data holds {len(few)} class(es) with fewer than {FEW_VAL_CASES} "
+        f"cases ({listed}): its loss and accuracy say little about them; hold out more, "
+        "validate on a larger file, or let the recipe decide (it trains on every series and "
+        "picks by training loss when a split is this small)"
     ]
 
 
@@ -137,9 +167,11 @@ class Recipe:
 
     def describe(self) -> str:
         budget = "no time limit" if self.time_budget is None else f"{self.time_budget:g} s"
-        schedule = (
-            "halved on training-loss plateaus" if self.scheduler == "plateau" else self.scheduler
-        )
+        schedule = {
+            "plateau": "halved on training-loss plateaus",
+            "cosine": "with cosine decay",
+            "none": "constant",
+        }[self.scheduler]
         return (
             f"recipe: batch {self.batch_size}, up to {self.epochs} epochs within {budget}, "
             f"Adam {self.lr:g} {schedule}; {self.rule}; normalise: {self.normalise}"
@@ -154,8 +186,9 @@ def default_recipe(
     epochs: int | None = None,
     batch_size: int | None = None,
     lr: float = 1e-3,
+    scheduler: str = "plateau",
     val_fraction: float | None = None,
-    normalise: str = "channel",
+    normalise: str | None = None,
     seed: int = 0,
 ) -> Recipe:
     """The recipe for training ``model`` on ``data`` (the training series), each option left
@@ -163,13 +196,20 @@ def default_recipe(
 
     ``val_fraction`` ``None`` applies :func:`selection_rule`; ``0`` trains on every series
     and keeps the epoch of lowest training loss; any other value holds that share out and
-    keeps the epoch of lowest validation loss.
+    keeps the epoch of lowest validation loss. ``normalise`` ``None`` is ``"channel"``, or
+    ``"series"`` for data that is already z-normalised per series (its meta says so).
     """
+    if normalise is None:
+        normalise = "series" if data.meta.get("znormalised") else "channel"
     check_choice("normalise", normalise, NORMALISATIONS)
+    check_choice("scheduler", scheduler, ("plateau", "cosine", "none"))
     if time_budget is not None and not (math.isfinite(time_budget) and time_budget > 0):
         raise TsExplainError(f"time_budget must be a positive number of seconds, got {time_budget}")
+    for label, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if value is not None and int(value) < 1:
+            raise TsExplainError(f"{label} must be at least 1, got {value}")
     if val_fraction is None:
-        use_val, rule = selection_rule(data, VAL_FRACTION)
+        use_val, rule = selection_rule(data, VAL_FRACTION, seed)
         fraction = VAL_FRACTION if use_val else 0.0
     elif val_fraction == 0:
         fraction, rule = 0.0, "selection by training loss: every series trains (asked for)"
@@ -178,14 +218,14 @@ def default_recipe(
     else:
         fraction = float(val_fraction)
         rule = f"selection by validation loss on a {fraction:.0%} split (asked for)"
-    n_train = data.n_cases - int(_val_counts(data.class_counts(), fraction).sum())
+    n_train = data.n_cases - int(_val_counts(data, fraction, seed).sum())
     return Recipe(
         model=model,
-        batch_size=int(batch_size) if batch_size else published_batch_size(n_train),
-        epochs=int(epochs) if epochs else MAX_EPOCHS.get(model, DEFAULT_EPOCHS),
+        batch_size=published_batch_size(n_train) if batch_size is None else int(batch_size),
+        epochs=MAX_EPOCHS.get(model, DEFAULT_EPOCHS) if epochs is None else int(epochs),
         time_budget=None if time_budget is None else float(time_budget),
         lr=float(lr),
-        scheduler="plateau",
+        scheduler=scheduler,
         plateau_patience="auto",
         min_lr=1e-4,
         val_fraction=fraction,
@@ -194,3 +234,105 @@ def default_recipe(
         seed=int(seed),
         rule=rule,
     )
+
+
+def validated_by(recipe: Recipe, val: Dataset) -> Recipe:
+    """``recipe`` when validation data of its own picks the epoch: no split, the validation
+    loss monitored."""
+    return replace(
+        recipe,
+        val_fraction=0.0,
+        monitor="val_loss",
+        rule=f"selection by validation loss on the {val.n_cases} validation series given",
+    )
+
+
+@dataclass
+class RecipeRun:
+    """What :func:`train_with_recipe` did: the trained model, its run, the data as it
+    trained (normalised), and the recipe as applied."""
+
+    model: nn.Module
+    result: FitResult
+    train: Dataset
+    val: Dataset | None
+    recipe: Recipe
+
+    @property
+    def scored(self) -> Dataset:
+        """The data the model is scored on after training: the validation data, else the
+        training series."""
+        return self.val if self.val is not None else self.train
+
+
+def train_with_recipe(
+    model: nn.Module,
+    data: Dataset,
+    recipe: Recipe,
+    *,
+    val: Dataset | None = None,
+    progress: bool | None = None,
+    **fit_options: Any,
+) -> RecipeRun:
+    """Train ``model`` on ``data`` as ``recipe`` says, the way ``tsexplain train`` does.
+
+    The recipe's validation split is made (or ``val`` validates, and then picks the epoch),
+    a :class:`~tsexplain.errors.DataWarning` is issued for each reason to doubt the split or
+    the normalisation (:func:`validation_warnings`,
+    :func:`tsexplain.data.normalisation_warnings`), the training data is normalised (``val``
+    alike, with the training statistics), :func:`tsexplain.fit` runs with the recipe's
+    options (``fit_options`` adds or overrides: ``weight_decay``, ``class_weight``,
+    ``sampling``, ``patience``, ``precision``), and the recipe, the epochs run, the ones kept
+    and why training stopped are recorded in ``model.meta["training"]`` (saved with the
+    checkpoint).
+
+    Examples
+    --------
+    >>> import tsexplain as tx
+    >>> ds = tx.data.make_sensor_failure(40, min_length=30, max_length=30, seed=0)
+    >>> recipe = tx.train.default_recipe(ds, "fcn", epochs=2)
+    >>> net = tx.models.build("fcn", 3, 2, seed=0, filters=(4, 4, 4))
+    >>> run = train_with_recipe(net, ds, recipe, progress=False)
+    >>> run.val is None, net.meta["training"]["monitor"], net.meta["training"]["epochs_run"]
+    (True, 'loss', 2)
+    """
+    if val is not None:
+        if val.n_channels != data.n_channels:
+            raise TsExplainError(
+                f"the validation data has {val.n_channels} channel(s) and the training data "
+                f"{data.n_channels}; validate on data with the training data's channels"
+            )
+        val = val.with_classes(data.classes)
+        recipe = validated_by(recipe, val)
+        train = data
+    elif recipe.val_fraction > 0:
+        train, val = data.split(1.0 - recipe.val_fraction, seed=recipe.seed)
+    else:
+        train = data
+    if fit_options.get("patience") is not None and val is None:
+        raise TsExplainError(
+            "early stopping watches the validation loss, and this recipe trains on every "
+            f"series ({recipe.rule}); hold out a share (--val-fraction, val_fraction=) or "
+            "give validation data (--val-data, val=)"
+        )
+    reasons = [] if val is None else validation_warnings(val, train)
+    reasons += normalisation_warnings(train, recipe.normalise)
+    for message in reasons:
+        warnings.warn(message, DataWarning, stacklevel=2)
+    train, spec = normalise(train, recipe.normalise)
+    if val is not None:
+        val = apply_normalisation(val, spec)
+    options = {**recipe.fit_options(), **fit_options}
+    result = fit(model, train, val, progress=progress, **options)
+    runs = result.members or [result]
+    meta = getattr(model, "meta", None)
+    assert isinstance(meta, dict)  # fit creates it
+    meta["training"] = {
+        **recipe.as_dict(),
+        "epochs_run": [len(r.history) for r in runs] if result.members else len(result.history),
+        "best_epoch": [r.best_epoch for r in runs] if result.members else result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "seconds": round(result.seconds, 3),
+        "warnings": reasons,
+    }
+    return RecipeRun(model=model, result=result, train=train, val=val, recipe=recipe)
