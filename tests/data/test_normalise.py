@@ -175,3 +175,18 @@ def test_mismatched_channels_are_named_as_such():
     model.meta = {"normalise": {"kind": "channel", "mean": [0.0] * 3, "std": [1.0] * 3}}
     with pytest.raises(TsExplainError, match="has 1 channel.s. but the model expects 3"):
         tx.prepare_for(model, _levels())
+
+
+def test_scales_spread_over_orders_of_magnitude_suggest_series():
+    rng = np.random.default_rng(1)
+    y = np.arange(60) % 2
+    shape = np.sin(np.linspace(0, 6, 40))[None, None, :] * (1 + y[:, None, None])
+    scale = 10.0 ** rng.uniform(-2, 2, size=(60, 1, 1))  # unrelated to the class
+    X = (shape + 0.1 * rng.normal(size=(60, 1, 40))) * scale
+    spread = tx.data.Dataset(X.astype(np.float32), y)
+    (message,) = tx.data.normalisation_warnings(spread, "channel")
+    assert "differ by a factor of" in message and "--normalise series" in message
+    assert tx.data.normalisation_warnings(spread, "series") == []
+    # the same spread where the scale is the class: nothing to suggest
+    by_class = tx.data.Dataset((X / scale * 10.0 ** (2 * y[:, None, None])).astype(np.float32), y)
+    assert not any("differ by a factor" in w for w in tx.data.normalisation_warnings(by_class, "channel"))

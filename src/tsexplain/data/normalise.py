@@ -52,6 +52,9 @@ SHORT_SERIES = 30
 #: "series" draws a warning when each series' level and scale alone name the class of this
 #: much more of the training cases than the majority class does
 LEVEL_MARGIN = 0.2
+#: "channel" and "none" draw a warning when the series' deviations spread over more than this
+#: factor (90th over 10th percentile) and their level and scale do not name the class
+SCALE_SPREAD = 10.0
 
 
 def _real_values(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -221,8 +224,10 @@ def _level_accuracy(data: Dataset) -> tuple[float, float]:
     cv = StratifiedKFold(folds, shuffle=True, random_state=0)
     model = make_pipeline(StandardScaler(), NearestCentroid())
     with warnings.catch_warnings():
-        # a feature constant within a class is fine here (scikit-learn warns of it)
+        # a feature constant within a class, or classes of one case per fold, are fine here
+        # (scikit-learn warns of both)
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
         score = cross_val_score(model, features, data.y, cv=cv)
     return float(score.mean()), majority
 
@@ -240,6 +245,11 @@ def normalisation_warnings(data: Dataset, kind: str) -> list[str]:
       mean and deviation are a large part of what they hold;
     - ``"series"`` when a channel is constant within some cases: z-normalisation turns it
       into zeros there, whatever its level;
+    - ``"channel"`` and ``"none"`` when the series' scales spread over more than
+      ``SCALE_SPREAD`` (10) times (the 90th over the 10th percentile of their deviations)
+      while their level and scale do not name the class (the first rule's test): one
+      standardisation for all then leaves most series tiny or huge, and per-series
+      z-normalisation, as the published baselines use, is likely better;
     - ``"channel"`` and ``"none"`` when a channel is constant over the whole training set
       (it carries nothing; standardisation only centres it);
     - ``"none"`` when channel scales differ by more than a factor of 100.
@@ -247,8 +257,22 @@ def normalisation_warnings(data: Dataset, kind: str) -> list[str]:
     check_choice("normalise", kind, NORMALISATIONS)
     out: list[str] = []
     names = data.channel_names
+    accuracy, majority = _level_accuracy(data)
+    if kind != "series":
+        deviations = _case_moments(data)[1]
+        deviations = deviations[deviations > EPS]
+        if deviations.size:
+            low, high = np.percentile(deviations, [10, 90])
+            spread = float(high / low)
+            if spread > SCALE_SPREAD and accuracy < majority + LEVEL_MARGIN:
+                out.append(
+                    f"the series' scales differ by a factor of {spread:.0f} (90th over 10th "
+                    "percentile of their deviations) and do not tell the classes apart: "
+                    f"with one {'standardisation' if kind == 'channel' else 'scale'} for all, "
+                    "most series stay tiny or huge; --normalise series (per-series "
+                    "z-normalisation, as the published baselines use) is likely better"
+                )
     if kind == "series":
-        accuracy, majority = _level_accuracy(data)
         if accuracy >= majority + LEVEL_MARGIN:
             out.append(
                 "per-series z-normalisation removes each series' level and scale, and on this "
@@ -275,10 +299,10 @@ def normalisation_warnings(data: Dataset, kind: str) -> list[str]:
             "information (drop it, or expect it to be ignored)"
         )
     if kind == "none":
-        spread = whole[whole >= EPS]
-        if spread.size >= 2 and spread.max() / spread.min() > 100:
+        scales = whole[whole >= EPS]
+        if scales.size >= 2 and scales.max() / scales.min() > 100:
             out.append(
-                f"channel scales differ by a factor of {spread.max() / spread.min():.0f} and "
+                f"channel scales differ by a factor of {scales.max() / scales.min():.0f} and "
                 "the data is not normalised: the largest channels dominate the first layers; "
                 "--normalise channel standardises each"
             )
