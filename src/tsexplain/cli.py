@@ -761,10 +761,12 @@ def train(
     if va is None:
         click.echo("on the training series (no validation split):")
     _print_report(report)
-    runs = result.members or [result]
-    ran = ", ".join(str(len(r.history)) for r in runs)
-    kept = ", ".join(str(r.best_epoch) for r in runs)
-    members = f"{len(runs)} members: " if result.members else ""
+    training = model.meta["training"]
+    ran, kept = (
+        ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+        for v in (training["epochs_run"], training["best_epoch"])
+    )
+    members = f"{len(result.members)} members: " if result.members else ""
     why = {
         "epochs": "all epochs run",
         "time_budget": "time budget reached",

@@ -152,7 +152,7 @@ def _check_options(
 ) -> None:
     """Refuse bad training options before touching the model or the data."""
     check_choice("monitor", monitor, ("val_loss", "val_accuracy", "loss"))
-    if monitor != "loss" and not has_val and monitor != "val_loss":
+    if monitor == "val_accuracy" and not has_val:
         raise TsExplainError(f"monitor={monitor!r} needs validation data (val=)")
     if time_budget is not None and not (np.isfinite(time_budget) and time_budget > 0):
         raise TsExplainError(f"time_budget must be a positive number of seconds, got {time_budget}")

@@ -324,13 +324,13 @@ def train_with_recipe(
         val = apply_normalisation(val, spec)
     options = {**recipe.fit_options(), **fit_options}
     result = fit(model, train, val, progress=progress, **options)
-    runs = result.members or [result]
     meta = getattr(model, "meta", None)
     assert isinstance(meta, dict)  # fit creates it
     meta["training"] = {
         **recipe.as_dict(),
-        "epochs_run": [len(r.history) for r in runs] if result.members else len(result.history),
-        "best_epoch": [r.best_epoch for r in runs] if result.members else result.best_epoch,
+        # an ensemble: one figure per member
+        "epochs_run": [len(r.history) for r in result.members] or len(result.history),
+        "best_epoch": [r.best_epoch for r in result.members] or result.best_epoch,
         "stop_reason": result.stop_reason,
         "seconds": round(result.seconds, 3),
         "warnings": reasons,
