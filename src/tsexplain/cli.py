@@ -18,12 +18,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import numpy as np
 
 from tsexplain.errors import DataWarning, TsExplainError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXIT_USAGE = 2
 
@@ -239,6 +241,8 @@ def parse_cases(spec: str, n_cases: int) -> np.ndarray:
     >>> parse_cases("0:3,7", 10).tolist()
     [0, 1, 2, 7]
     """
+    import numpy as np
+
     how = "use case numbers from 0 and ranges such as 0:100, 10:, 3,5,9 or 0:10,20"
     out: list[int] = []
     for part in spec.split(","):
@@ -422,6 +426,8 @@ def _model_dir(path: Path) -> Path:
 def _read_for(model: Any, path: Path, cases: str | None) -> tuple[Any, np.ndarray]:
     """The data file read as the model was trained (:func:`tsexplain.prepare_for`), cut to
     ``--cases``; also the chosen case numbers of the file."""
+    import numpy as np
+
     import tsexplain as tx
 
     ds = tx.data.load(path)
@@ -1164,7 +1170,7 @@ def benchmark_cmd(
     model = tx.load_model(_model_dir(model_path), trust_pickle=trust_pickle)
     ds, _ = _read_for(model, data_path, cases)
     if max_cases is not None and max_cases < ds.n_cases:
-        ds = ds.subset(np.arange(max_cases))
+        ds = ds.subset(list(range(max_cases)))
     result = tx.benchmark(model, ds, names, seed=seed, progress=progress)
     with staged_output(out) as stage:
         (stage / "metrics.csv").write_text(result.table.to_csv(), encoding="utf-8")
@@ -1361,25 +1367,23 @@ def generate(out: Path, n_cases: int, seed: int, padding: str) -> None:
 @cli.command()
 def methods() -> None:
     """List the explanation methods."""
-    from tsexplain.explain import available_methods
+    from tsexplain._catalog import declared
 
-    items = available_methods()
-    width = max(len(n) for n in items)
-    for name, desc in items.items():
-        click.echo(f"{name:<{width}}  {desc}")
+    _print_catalog(declared("explain", "register_method"))
 
 
 @cli.command()
 def models() -> None:
     """List the model architectures."""
-    from tsexplain.models import available_models, model_class
+    from tsexplain._catalog import declared
 
-    names = available_models()
-    width = max(len(n) for n in names)
-    for name in names:
-        paragraph = " ".join((model_class(name).__doc__ or "").strip().split("\n\n")[0].split())
-        sentence = re.split(r"(?<!\bal)\.\s+(?=[A-Z])", paragraph)[0].rstrip(".").replace("``", "")
-        click.echo(f"{name:<{width}}  {sentence}.")
+    _print_catalog(declared("models", "register_model"))
+
+
+def _print_catalog(items: dict[str, str]) -> None:
+    width = max(len(n) for n in items)
+    for name, description in items.items():
+        click.echo(f"{name:<{width}}  {description}")
 
 
 def main() -> None:

@@ -7,9 +7,10 @@ then trusts them. Each message says what was expected, what was found, and how t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by the checks that use it: the command line's help needs none
+    import numpy as np
 
 __all__ = [
     "DataWarning",
@@ -56,6 +57,8 @@ def check_series(X: Any, *, name: str = "X", n_channels: int | None = None) -> n
     Raises :class:`TsExplainError` for any other rank, an empty array, non-numeric values
     or a channel count that differs from ``n_channels``.
     """
+    import numpy as np
+
     if hasattr(X, "detach"):  # a torch tensor
         X = X.detach().cpu().numpy()
     try:
@@ -87,6 +90,8 @@ def check_series(X: Any, *, name: str = "X", n_channels: int | None = None) -> n
 
 def check_finite(X: np.ndarray, *, name: str = "X", valid: np.ndarray | None = None) -> None:
     """Raise if ``X`` holds NaN or infinite values (only where ``valid`` is true, if given)."""
+    import numpy as np
+
     bad = ~np.isfinite(X)
     if valid is not None:
         bad &= valid
@@ -101,6 +106,8 @@ def check_finite(X: np.ndarray, *, name: str = "X", valid: np.ndarray | None = N
 
 def check_lengths(lengths: Any, n_cases: int, n_timepoints: int) -> np.ndarray:
     """Return per-case real lengths as int64 ``(n_cases,)``; ``None`` means all full length."""
+    import numpy as np
+
     if lengths is None:
         return np.full(n_cases, n_timepoints, dtype=np.int64)
     if hasattr(lengths, "detach"):

@@ -32,6 +32,8 @@ class SeriesClassifier(nn.Module):
     ----------
     name : str
         Registry name.
+    description : str
+        One line for ``tsexplain models``: what the architecture is and its source.
     cam_layer : str
         Name of the module whose output is the last temporal feature map (Grad-CAM's default).
     kind : {"conv", "recurrent"}
@@ -39,6 +41,7 @@ class SeriesClassifier(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
     #: a small, fast configuration for tests (the generic model and method suites use it)
     tiny: ClassVar[dict[str, Any]] = {}
     cam_layer: str = ""

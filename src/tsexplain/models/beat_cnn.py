@@ -69,6 +69,10 @@ class BeatCNN(_GAPHead):
     """
 
     name = "beat_cnn"
+    description = (
+        "compact dilated residual CNN for heartbeats: conv stem, residual blocks, global "
+        "average pooling over real steps, dropout, linear"
+    )
     tiny: ClassVar[dict[str, Any]] = {"filters": 4, "dilations": (1, 2)}
     local_stages = True
 

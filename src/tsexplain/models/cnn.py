@@ -94,6 +94,10 @@ class CausalCNN(_GAPHead):
     """
 
     name = "causal_cnn"
+    description = (
+        "small causal CNN: blocks of causal conv + ReLU + layer norm, global average pooling, "
+        "linear"
+    )
     tiny: ClassVar[dict[str, Any]] = {"filters": (4, 8)}
 
     def __init__(
@@ -136,6 +140,10 @@ class FCN(_GAPHead):
     kernels 8-5-3), global average pooling, linear (Wang et al. 2017)."""
 
     name = "fcn"
+    description = (
+        "fully convolutional network: three conv + BN + ReLU blocks (128-256-128 filters, "
+        "kernels 8-5-3), global average pooling, linear (Wang et al. 2017)"
+    )
     tiny: ClassVar[dict[str, Any]] = {"filters": (8, 8, 8)}
     local_stages = True
 
@@ -191,6 +199,10 @@ class ResNet(_GAPHead):
     linear (Wang et al. 2017)."""
 
     name = "resnet"
+    description = (
+        "residual network: three residual blocks (64-128-128 filters), global average "
+        "pooling, linear (Wang et al. 2017)"
+    )
     tiny: ClassVar[dict[str, Any]] = {"filters": (4, 4, 4)}
     local_stages = True
 

@@ -110,6 +110,10 @@ class InceptionTime(_GAPHead):
     every third module, global average pooling, linear."""
 
     name = "inception"
+    description = (
+        "InceptionTime: inception modules with residual shortcuts every third module, global "
+        "average pooling, linear (Ismail Fawaz et al. 2020)"
+    )
     tiny: ClassVar[dict[str, Any]] = {
         "filters": 4, "depth": 2, "kernel_sizes": (6, 4, 2), "bottleneck": 4,
     }
@@ -159,6 +163,10 @@ class InceptionEnsemble(SeriesClassifier):
     """
 
     name = "inception_ensemble"
+    description = (
+        "the InceptionTime ensemble: five InceptionTime networks, each initialised and "
+        "trained on its own, logits averaged (Ismail Fawaz et al. 2020)"
+    )
     tiny: ClassVar[dict[str, Any]] = {**InceptionTime.tiny, "n_members": 2}
     #: its logits are the mean of its members' (see :func:`~tsexplain.models.base.ensemble_members`)
     averages_members: ClassVar[bool] = True

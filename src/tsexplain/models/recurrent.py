@@ -135,6 +135,7 @@ class LSTMClassifier(_Recurrent):
     """LSTM over time, mean (or last) of the hidden states over real steps, linear."""
 
     name = "lstm"
+    description = "LSTM over time, mean (or last) of the hidden states over real steps, linear"
     tiny: ClassVar[dict[str, Any]] = {"hidden_size": 8}
 
     def __init__(
@@ -158,6 +159,7 @@ class GRUClassifier(_Recurrent):
     """
 
     name = "gru"
+    description = "GRU over time, its hidden state after the last real step (or the mean), linear"
     tiny: ClassVar[dict[str, Any]] = {"hidden_size": 8}
     rnn_type = nn.GRU
     rnn_attr = "gru"
@@ -199,6 +201,9 @@ class AttentionLSTM(_Recurrent):
     """
 
     name = "attention_lstm"
+    description = (
+        "LSTM over time, hidden states pooled by additive attention over real steps, linear"
+    )
     tiny: ClassVar[dict[str, Any]] = {"hidden_size": 8, "attention_size": 8}
     attention_layer: ClassVar[str] = "weights"
     pooling_setting = False

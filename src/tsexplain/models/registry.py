@@ -18,8 +18,8 @@ _MODELS: dict[str, type[SeriesClassifier]] = {}
 
 def register_model(cls: type[SeriesClassifier]) -> type[SeriesClassifier]:
     """Class decorator adding a :class:`SeriesClassifier` subclass under ``cls.name``."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} needs a registry name")
+    if not cls.name or not cls.description:
+        raise ValueError(f"{cls.__name__} needs a registry name and a description")
     _MODELS[cls.name] = cls
     return cls
 

@@ -80,6 +80,7 @@ class TransformerClassifier(_GAPHead):
     """
 
     name = "transformer"
+    description = "transformer encoder over time, mean over real steps, linear"
     tiny: ClassVar[dict[str, Any]] = {"d_model": 8, "n_heads": 2, "d_ff": 16, "embed_kernel": 3}
     cam_layer = "hidden"
     attention_layer: ClassVar[str] = "attention_weights"
