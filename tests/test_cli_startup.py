@@ -83,3 +83,15 @@ def test_catalog_equals_the_registries():
         name: cls.description for name, cls in sorted(_MODELS.items())
     }
     assert all(declared("models", "register_model").values())
+
+
+def test_every_command_module_is_one_registered_command():
+    """A command is one module defining ``command`` plus its name in ``COMMANDS``."""
+    from pathlib import Path
+
+    import tsexplain.cli as package
+
+    modules = {
+        p.stem for p in Path(package.__file__).parent.glob("*.py") if not p.stem.startswith("_")
+    }
+    assert modules == set(package.COMMANDS) == set(cli.commands)

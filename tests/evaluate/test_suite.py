@@ -1,4 +1,4 @@
-"""The synthetic suite runner: ``run_suite`` and ``tsexplain benchmark --suite``."""
+"""The synthetic suite runner: ``run_suite`` and ``tsexplain suite``."""
 
 from __future__ import annotations
 
@@ -72,14 +72,15 @@ def test_bad_names_fail_before_any_training():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--suite", "nope"], "suite"),
-        (["--suite", "standard", "--model", "m"], "leave out --model"),
-        ([], "--suite"),
-        (["--model", "m", "--data", "d.npz", "--epochs", "3"], "go with --suite"),
+        (["suite", "nope"], "suite"),
+        (["suite", "standard", "--model", "m"], "--model"),
+        (["benchmark"], "--model"),
+        (["benchmark", "--model", "m", "--data", "d.npz", "--epochs", "3"], "--epochs"),
+        (["benchmark", "--suite", "standard"], "tsexplain suite standard"),
     ],
 )
 def test_cli_errors(args, message, tmp_path):
-    result = CliRunner().invoke(cli, ["benchmark", *args, "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "error:" in result.output and message in result.output
     assert not (tmp_path / "o").exists()
@@ -88,7 +89,7 @@ def test_cli_errors(args, message, tmp_path):
 def test_cli_runs_the_suite(tmp_path):
     out = tmp_path / "suite"
     result = CliRunner().invoke(cli, [
-        "benchmark", "--suite", "standard", "--sets", "spike", "--methods", "saliency,timing",
+        "suite", "standard", "--sets", "spike", "--methods", "saliency,timing",
         "--n-cases", "60", "--n-explain", "4", "--epochs", "1", "--out", str(out),
     ])
     assert result.exit_code == 0, result.output

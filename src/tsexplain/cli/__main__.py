@@ -1,0 +1,5 @@
+"""``python -m tsexplain.cli``: the ``tsexplain`` command."""
+
+from tsexplain.cli import main
+
+main()
