@@ -255,3 +255,31 @@ def test_train_with_recipe_warns_splits_and_records():
     with pytest.raises(TsExplainError, match="early stopping watches the validation loss"):
         tx.train.train_with_recipe(_tiny(), ds, tx.train.default_recipe(ds, epochs=1),
                                    patience=2, progress=False)
+
+
+def test_the_command_lines_rules_hold_for_python_users(tmp_path):
+    """What ``tsexplain train`` refuses or reports comes from the library, so a Python user
+    gets the same rule and the same message."""
+    ds = _data(40)
+    recipe = tx.train.default_recipe(ds, "fcn", epochs=1)
+    two = tx.data.Dataset(ds.X[:, :2], ds.y, lengths=ds.lengths, classes=ds.classes)
+    with pytest.raises(TsExplainError, match=r"^the validation data: 2 channel\(s\), but the training data has 3"):
+        tx.train.train_with_recipe(_tiny(), ds, recipe, val=two, progress=False)
+    # the command line names the files
+    with pytest.raises(TsExplainError, match=r"^two\.npz: 2 channel\(s\), but train\.npz has 3"):
+        tx.train.validation_data(two, ds, names=("two.npz", "train.npz"))
+    alien = tx.data.Dataset(ds.X, ds.y, lengths=ds.lengths, classes=("Normal", "Alien"))
+    with pytest.raises(TsExplainError, match="Alien.*the classes of the training data"):
+        tx.train.validation_data(alien, ds)
+    # the validation data is put in the training data's class order
+    flipped = tx.data.Dataset(ds.X, 1 - ds.y, lengths=ds.lengths, classes=ds.classes[::-1])
+    assert (tx.train.validation_data(flipped, ds).y == ds.y).all()
+    # option conflicts are refused before anything trains
+    with pytest.raises(TsExplainError, match="choose one"):
+        tx.train.check_run(recipe, sampling="balanced", class_weight="balanced")
+    with pytest.raises(TsExplainError, match="add --val-fraction F or --val-data PATH"):
+        tx.train.check_run(recipe, patience=3)
+    tx.train.check_run(recipe, validated=True, patience=3)  # validation data of its own
+    # why training stopped, in the words the command prints
+    result = tx.train.train_with_recipe(_tiny(), ds, recipe, progress=False).result
+    assert result.describe() == "1 epochs (all epochs run), kept epoch 1 by training loss"

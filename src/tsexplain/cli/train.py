@@ -168,13 +168,8 @@ def command(
     """Train a classifier on a data file and save it."""
     import tsexplain as tx
     from tsexplain._runtime import check_output_location
-    from tsexplain.train.recipe import validated_by
 
     check_output_location(out, folder=True)
-    if sampling == "balanced" and class_weight != "none":
-        raise TsExplainError(
-            "--sampling balanced and --class-weight balanced both correct for imbalance; choose one"
-        )
     hyper = _hyperparameters(params)
     dev = torch_device(device)
     if znormalise:
@@ -183,19 +178,18 @@ def command(
         normalise = "series"
     if val_data is not None and val_fraction is not None:
         raise TsExplainError("--val-data and --val-fraction both say what validates; give one")
+    fit_options: dict[str, Any] = {
+        "weight_decay": weight_decay,
+        "class_weight": None if class_weight == "none" else class_weight,
+        "sampling": sampling,
+        "patience": patience,
+        "precision": precision,
+    }
     ds = tx.data.load(data_path)
     va = None
     if val_data is not None:
-        va = tx.data.load(val_data)
-        if va.n_channels != ds.n_channels:
-            raise TsExplainError(
-                f"{val_data}: {va.n_channels} channel(s), but {data_path.name} has "
-                f"{ds.n_channels}; validate on data with the training data's channels"
-            )
-        try:
-            va = va.with_classes(ds.classes)
-        except TsExplainError as exc:
-            raise TsExplainError(f"{val_data}: {exc} (the classes of {data_path.name})") from None
+        names = (str(val_data), data_path.name)
+        va = tx.train.validation_data(tx.data.load(val_data), ds, names=names)
     recipe = tx.train.default_recipe(
         ds,
         model_name,
@@ -208,39 +202,11 @@ def command(
         normalise=normalise,
         seed=seed,
     )
-    if patience is not None and va is None and recipe.val_fraction == 0:
-        raise TsExplainError(
-            f"--patience stops on the validation loss, and the recipe trains on every series "
-            f"({recipe.rule}); add --val-fraction F or --val-data PATH"
-        )
+    tx.train.check_run(recipe, validated=va is not None, **fit_options)
     model = tx.models.build(model_name, ds.n_channels, ds.n_classes, seed=seed, **hyper)
     model.to(dev)
-    where = (
-        f"validating on {va.n_cases}"
-        if va is not None
-        else f"validating on a {recipe.val_fraction:.0%} split"
-        if recipe.val_fraction > 0
-        else "no validation split"
-    )
-    click.echo(
-        f"training {model_name} on {ds.n_cases} cases, {where} "
-        f"({dev}, {tx.train.resolve_precision(precision, dev)})"
-    )
-    if va is not None:
-        recipe = validated_by(recipe, va)
-    click.echo(recipe.describe())
-    run = tx.train.train_with_recipe(
-        model,
-        ds,
-        recipe,
-        val=va,
-        progress=progress,
-        weight_decay=weight_decay,
-        class_weight=None if class_weight == "none" else class_weight,
-        sampling=sampling,
-        patience=patience,
-        precision=precision,
-    )
+    _announce(model_name, ds, va, recipe, f"{dev}, {tx.train.resolve_precision(precision, dev)}")
+    run = tx.train.train_with_recipe(model, ds, recipe, val=va, progress=progress, **fit_options)
     result, va = run.result, run.val
     scored = run.scored
     report = tx.classification_report(scored.y, tx.predict(model, scored), scored.classes)
@@ -248,7 +214,22 @@ def command(
     if va is None:
         click.echo("on the training series (no validation split):")
     print_report(report)
-    click.echo(_closing_line(model, result, out, validated=va is not None))
+    click.echo(f"{result.describe()}; wrote {out}/model ({result.seconds:.1f} s)")
+
+
+def _announce(model_name: str, ds: Any, va: Any, recipe: Any, where: str) -> None:
+    """What trains on what, where, and the recipe (with the rule that picks the epoch)."""
+    from tsexplain.train.recipe import validated_by
+
+    validation = (
+        f"validating on {va.n_cases}"
+        if va is not None
+        else f"validating on a {recipe.val_fraction:.0%} split"
+        if recipe.val_fraction > 0
+        else "no validation split"
+    )
+    click.echo(f"training {model_name} on {ds.n_cases} cases, {validation} ({where})")
+    click.echo((recipe if va is None else validated_by(recipe, va)).describe())
 
 
 def _write(out: Path, model: Any, report: dict[str, Any], result: Any, *, validated: bool) -> None:
@@ -278,26 +259,3 @@ def _write(out: Path, model: Any, report: dict[str, Any], result: Any, *, valida
         fig = plot_training_curves(result.history)
         fig.savefig(stage / "training_curves.png", dpi=110)
         plt.close(fig)
-
-
-_STOPPED = {
-    "epochs": "all epochs run",
-    "time_budget": "time budget reached",
-    "converged": "converged",
-    "patience": "early stopping",
-}
-
-
-def _closing_line(model: Any, result: Any, out: Path, *, validated: bool) -> str:
-    """Epochs run and kept (per member of an ensemble), why training stopped, where it went."""
-    training = model.meta["training"]
-    ran, kept = (
-        ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-        for v in (training["epochs_run"], training["best_epoch"])
-    )
-    members = f"{len(result.members)} members: " if result.members else ""
-    return (
-        f"{members}{ran} epochs ({_STOPPED[result.stop_reason]}), kept epoch {kept} by "
-        f"{'validation' if validated else 'training'} loss; "
-        f"wrote {out}/model ({result.seconds:.1f} s)"
-    )

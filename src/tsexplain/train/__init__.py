@@ -8,10 +8,12 @@ from tsexplain.train.prepare import prepare_for
 from tsexplain.train.recipe import (
     Recipe,
     RecipeRun,
+    check_run,
     default_recipe,
     published_batch_size,
     selection_rule,
     train_with_recipe,
+    validation_data,
     validation_warnings,
 )
 
@@ -19,6 +21,7 @@ __all__ = [
     "FitResult",
     "Recipe",
     "RecipeRun",
+    "check_run",
     "classification_report",
     "default_recipe",
     "fit",
@@ -32,5 +35,6 @@ __all__ = [
     "save_model",
     "selection_rule",
     "train_with_recipe",
+    "validation_data",
     "validation_warnings",
 ]

@@ -33,6 +33,20 @@ __all__ = ["FitResult", "epoch_order", "fit", "resolve_precision"]
 log = logging.getLogger(__name__)
 
 
+#: why training ended (:attr:`FitResult.stop_reason`), in words
+STOP_REASONS = {
+    "epochs": "all epochs run",
+    "time_budget": "time budget reached",
+    "converged": "converged",
+    "patience": "early stopping",
+}
+_MONITORS = {
+    "val_loss": "validation loss",
+    "val_accuracy": "validation accuracy",
+    "loss": "training loss",
+}
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` did: one history row per epoch and the epoch whose weights were kept."""
@@ -49,6 +63,19 @@ class FitResult:
     monitor: str = "val_loss"
     #: an ensemble's members, each trained on its own (their histories, in order)
     members: list[FitResult] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Epochs run and kept (per member of an ensemble), why training ended and what
+        picked the kept epoch, e.g. ``"60 epochs (time budget reached), kept epoch 59 by
+        validation loss"``."""
+        runs = self.members or [self]
+        ran = ", ".join(str(len(r.history)) for r in runs)
+        kept = ", ".join(str(r.best_epoch) for r in runs)
+        members = f"{len(self.members)} members: " if self.members else ""
+        return (
+            f"{members}{ran} epochs ({STOP_REASONS[self.stop_reason]}), kept epoch {kept} by "
+            f"{_MONITORS[self.monitor]}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -133,24 +160,26 @@ class _Job:
         return call_model(model, x, lengths, padding, accepts=self.accepts)
 
 
-def _check_options(
+def check_options(
     *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    class_weight: Any,
-    sampling: str,
-    patience: int | None,
     has_val: bool,
-    monitor: str,
-    scheduler: str,
-    precision: str,
+    epochs: int = 15,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    class_weight: Any = None,
+    sampling: str = "shuffle",
+    patience: int | None = None,
+    monitor: str = "val_loss",
+    scheduler: str = "none",
+    seed: int = 0,
+    precision: str = "auto",
     time_budget: float | None = None,
     plateau_patience: int | str = 5,
     min_lr: float = 1e-5,
 ) -> None:
-    """Refuse bad training options before touching the model or the data."""
+    """Refuse bad :func:`fit` options (its keywords, defaults alike) before anything touches
+    the model or the data; ``has_val``: whether validation data is given."""
     check_choice("monitor", monitor, ("val_loss", "val_accuracy", "loss"))
     if monitor == "val_accuracy" and not has_val:
         raise TsExplainError(f"monitor={monitor!r} needs validation data (val=)")
@@ -602,7 +631,7 @@ def fit(
         "plateau_patience": plateau_patience,
         "min_lr": min_lr,
     }
-    _check_options(has_val=val is not None, **options)
+    check_options(has_val=val is not None, **options)
     _check_data(model, train, val)
     if ensemble_members(model) is not None:
         return _fit_members(model, train, val, seed=seed, progress=progress, **options)

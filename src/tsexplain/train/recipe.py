@@ -29,17 +29,19 @@ from tsexplain.data.normalise import (
     normalise,
 )
 from tsexplain.errors import DataWarning, TsExplainError, check_choice
-from tsexplain.train.loop import FitResult, fit
+from tsexplain.train.loop import FitResult, check_options, fit
 
 __all__ = [
     "MIN_VAL_PER_CLASS",
     "Recipe",
     "RecipeRun",
+    "check_run",
     "default_recipe",
     "published_batch_size",
     "selection_rule",
     "train_with_recipe",
     "validated_by",
+    "validation_data",
     "validation_warnings",
 ]
 
@@ -236,6 +238,37 @@ def default_recipe(
     )
 
 
+def validation_data(
+    val: Dataset,
+    train: Dataset,
+    *,
+    names: tuple[str, str] = ("the validation data", "the training data"),
+) -> Dataset:
+    """``val`` checked against the training data and relabelled to its class order.
+
+    Raises :class:`TsExplainError` when the channel counts differ or ``val`` holds a class
+    the training data does not; ``names`` name the two in the message (the command line
+    gives the files' names).
+
+    >>> import tsexplain as tx
+    >>> train = tx.data.make_sensor_failure(20, seed=0)
+    >>> validation_data(tx.data.Dataset(train.X[:, :2], train.y), train)
+    Traceback (most recent call last):
+    ...
+    tsexplain.errors.TsExplainError: the validation data: 2 channel(s), but the training data has 3; validate on data with the training data's channels
+    """
+    val_name, train_name = names
+    if val.n_channels != train.n_channels:
+        raise TsExplainError(
+            f"{val_name}: {val.n_channels} channel(s), but {train_name} has "
+            f"{train.n_channels}; validate on data with the training data's channels"
+        )
+    try:
+        return val.with_classes(train.classes)
+    except TsExplainError as exc:
+        raise TsExplainError(f"{val_name}: {exc} (the classes of {train_name})") from None
+
+
 def validated_by(recipe: Recipe, val: Dataset) -> Recipe:
     """``recipe`` when validation data of its own picks the epoch: no split, the validation
     loss monitored."""
@@ -263,6 +296,23 @@ class RecipeRun:
         """The data the model is scored on after training: the validation data, else the
         training series."""
         return self.val if self.val is not None else self.train
+
+
+def check_run(recipe: Recipe, *, validated: bool = False, **fit_options: Any) -> None:
+    """Refuse what :func:`train_with_recipe` would refuse, before anything is built or
+    trained: early stopping (``patience``) when nothing validates, and any bad option of
+    :func:`tsexplain.fit` (``fit_options`` added to the recipe's).
+
+    ``validated``: validation data of its own is given (``val=``).
+    """
+    has_val = validated or recipe.val_fraction > 0
+    if fit_options.get("patience") is not None and not has_val:
+        raise TsExplainError(
+            "early stopping watches the validation loss, and this recipe trains on every "
+            f"series ({recipe.rule}); add --val-fraction F or --val-data PATH "
+            "(val_fraction= or val= in Python)"
+        )
+    check_options(has_val=has_val, **{**recipe.fit_options(), **fit_options})
 
 
 def train_with_recipe(
@@ -297,24 +347,14 @@ def train_with_recipe(
     (True, 'loss', 2)
     """
     if val is not None:
-        if val.n_channels != data.n_channels:
-            raise TsExplainError(
-                f"the validation data has {val.n_channels} channel(s) and the training data "
-                f"{data.n_channels}; validate on data with the training data's channels"
-            )
-        val = val.with_classes(data.classes)
+        val = validation_data(val, data)
         recipe = validated_by(recipe, val)
         train = data
     elif recipe.val_fraction > 0:
         train, val = data.split(1.0 - recipe.val_fraction, seed=recipe.seed)
     else:
         train = data
-    if fit_options.get("patience") is not None and val is None:
-        raise TsExplainError(
-            "early stopping watches the validation loss, and this recipe trains on every "
-            f"series ({recipe.rule}); hold out a share (--val-fraction, val_fraction=) or "
-            "give validation data (--val-data, val=)"
-        )
+    check_run(recipe, validated=val is not None, **fit_options)
     reasons = [] if val is None else validation_warnings(val, train)
     reasons += normalisation_warnings(train, recipe.normalise)
     for message in reasons:
@@ -322,8 +362,7 @@ def train_with_recipe(
     train, spec = normalise(train, recipe.normalise)
     if val is not None:
         val = apply_normalisation(val, spec)
-    options = {**recipe.fit_options(), **fit_options}
-    result = fit(model, train, val, progress=progress, **options)
+    result = fit(model, train, val, progress=progress, **{**recipe.fit_options(), **fit_options})
     meta = getattr(model, "meta", None)
     assert isinstance(meta, dict)  # fit creates it
     meta["training"] = {
