@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 

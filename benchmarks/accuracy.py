@@ -172,7 +172,9 @@ def load_split(
     """
     if name == "MITBIH":
         if mitbih is None:
-            raise SystemExit("MITBIH recipes need --mitbih DIR with mitbih_train.csv/mitbih_test.csv")
+            raise SystemExit(
+                "MITBIH recipes need --mitbih DIR with mitbih_train.csv/mitbih_test.csv"
+            )
         train = tx.data.load(mitbih / "mitbih_train.csv")
         return train, tx.data.load(mitbih / "mitbih_test.csv", classes=train.classes)
     folder = root / name
@@ -410,7 +412,8 @@ def main() -> int:
     print(
         f"tsexplain {env['tsexplain']}, torch {env['torch']}, {env['threads']} threads on "
         f"{env['cpu_count']} CPUs, load average {env['load_average_at_start'][0]:.2f}, "
-        f"training on {device}" + (f" ({env['gpu']})" if device.type == "cuda" else "")
+        f"training on {device}"
+        + (f" ({env['gpu']})" if device.type == "cuda" else "")
         + f" in {tx.train.resolve_precision(args.precision, device)}"
         + (" -- QUICK smoke run, not a measurement" if args.quick else "")
     )
@@ -441,9 +444,7 @@ def main() -> int:
             )
             continue
         for seed in args.seeds or [recipe.seed]:
-            row = run_recipe(
-                name, replace(recipe, seed=seed), train, test, device, args.precision
-            )
+            row = run_recipe(name, replace(recipe, seed=seed), train, test, device, args.precision)
             row["load_seconds"] = load_seconds
             rows.append(row)
             print(

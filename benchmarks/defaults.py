@@ -38,9 +38,20 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MARGIN = 0.02
 #: cheap sets first, so that a partial run has the most rows
 ORDER = (
-    "ItalyPowerDemand", "Coffee", "BasicMotions", "GunPoint", "ECG200", "ArrowHead",
-    "JapaneseVowels", "Trace", "PickupGestureWiimoteZ", "OSULeaf", "ACSF1", "PigCVP",
-    "PLAID", "FordA",
+    "ItalyPowerDemand",
+    "Coffee",
+    "BasicMotions",
+    "GunPoint",
+    "ECG200",
+    "ArrowHead",
+    "JapaneseVowels",
+    "Trace",
+    "PickupGestureWiimoteZ",
+    "OSULeaf",
+    "ACSF1",
+    "PigCVP",
+    "PLAID",
+    "FordA",
 )
 
 
@@ -163,9 +174,7 @@ def run_defaults(model: str, names: list[str], out: Path | None) -> int:
     return 0
 
 
-def _write(
-    out: Path, env: dict[str, Any], rows: list[dict[str, Any]], summary: Any = None
-) -> None:
+def _write(out: Path, env: dict[str, Any], rows: list[dict[str, Any]], summary: Any = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     body = {"environment": env, "results": rows, "summary": summary}

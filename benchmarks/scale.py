@@ -95,7 +95,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--method", default="gradcam")
-    parser.add_argument("--memory-up-to", type=int, default=20_000, help="largest N for the in-memory path")
+    parser.add_argument(
+        "--memory-up-to", type=int, default=20_000, help="largest N for the in-memory path"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (the median is shown)")
     args = parser.parse_args()
 
@@ -103,7 +105,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="tsexplain-scale-"))
     rows = []
     try:
-        subprocess.run([sys.executable, "-c", SETUP, here, "model", str(folder / "model")], check=True)
+        subprocess.run(
+            [sys.executable, "-c", SETUP, here, "model", str(folder / "model")], check=True
+        )
         for n in args.sizes:
             data = folder / f"x{n}.npy"
             subprocess.run([sys.executable, "-c", SETUP, here, str(n), str(data)], check=True)
@@ -118,7 +122,15 @@ def main() -> None:
                     shutil.rmtree(store, ignore_errors=True)
                 sec = float(np.median([r[0] for r in runs]))
                 rss = max(r[1] for r in runs)
-                rows.append({"path": label, "n": n, "seconds": sec, "series_per_s": n / sec, "peak_rss_mib": rss})
+                rows.append(
+                    {
+                        "path": label,
+                        "n": n,
+                        "seconds": sec,
+                        "series_per_s": n / sec,
+                        "peak_rss_mib": rss,
+                    }
+                )
                 print(json.dumps(rows[-1]), flush=True)
             data.unlink()
     finally:
@@ -127,7 +139,9 @@ def main() -> None:
     print("| path | series | seconds | series/s | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['path']} | {r['n']:,} | {r['seconds']:.1f} | {r['series_per_s']:.0f} | {r['peak_rss_mib']:.0f} |")
+        print(
+            f"| {r['path']} | {r['n']:,} | {r['seconds']:.1f} | {r['series_per_s']:.0f} | {r['peak_rss_mib']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

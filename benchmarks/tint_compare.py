@@ -274,8 +274,14 @@ def mask_sorted_like_tsexplain() -> type:
     return MaskChannelMajor
 
 
-def tint_dynamask(model: nn.Module, x_ntc: torch.Tensor, cfg: dict[str, Any],
-                  as_installed: bool, scale: str, sort: str) -> torch.Tensor:
+def tint_dynamask(
+    model: nn.Module,
+    x_ntc: torch.Tensor,
+    cfg: dict[str, Any],
+    as_installed: bool,
+    scale: str,
+    sort: str,
+) -> torch.Tensor:
     """tint ``DynaMask`` on ``x`` ``(N, T, C)``; attributions ``(N, T, C)``.
 
     ``scale="sum"``: the loss is summed over the series and the regulariser coefficients
@@ -310,8 +316,15 @@ def tint_dynamask(model: nn.Module, x_ntc: torch.Tensor, cfg: dict[str, Any],
     return attr.detach()
 
 
-def tint_extremal(model: nn.Module, x_ntc: torch.Tensor, target: torch.Tensor,
-                  cfg: dict[str, Any], net_kind: str, scale: str, seed: int) -> torch.Tensor:
+def tint_extremal(
+    model: nn.Module,
+    x_ntc: torch.Tensor,
+    target: torch.Tensor,
+    cfg: dict[str, Any],
+    net_kind: str,
+    scale: str,
+    seed: int,
+) -> torch.Tensor:
     """tint ``ExtremalMask`` on ``x`` ``(N, T, C)`` (preservation mode, baseline 0, so the
     replacement is ``NN(x)``); attributions ``(N, T, C)``. ``scale`` as for
     :func:`tint_dynamask` (``"sum"``: MSE summed over the series, lambdas times N)."""
@@ -352,8 +365,9 @@ def tint_extremal(model: nn.Module, x_ntc: torch.Tensor, target: torch.Tensor,
 # ------------------------------------------------------------------------------------------
 # comparison
 # ------------------------------------------------------------------------------------------
-def foreign_explanation(attr: np.ndarray, like: Explanation, name: str,
-                        params: dict[str, Any]) -> Explanation:
+def foreign_explanation(
+    attr: np.ndarray, like: Explanation, name: str, params: dict[str, Any]
+) -> Explanation:
     """An Explanation holding ``attr`` ``(N, C, T)`` with the model facts of ``like``."""
     return Explanation(
         attributions=np.ascontiguousarray(attr, dtype=np.float32),
@@ -413,22 +427,30 @@ def differences(args: argparse.Namespace, lightning: str) -> dict[str, list[str]
     )
     major = int(lightning.split(".")[0]) if lightning[:1].isdigit() else 0
     if args.tint_as_installed and major >= 2:
-        reg = (f"regulariser: tint run as installed on pytorch-lightning {lightning}, so its area "
-               "and time terms are never applied (training_step_end is not called): tint "
-               "optimises the preservation loss alone")
+        reg = (
+            f"regulariser: tint run as installed on pytorch-lightning {lightning}, so its area "
+            "and time terms are never applied (training_step_end is not called): tint "
+            "optimises the preservation loss alone"
+        )
     elif args.tint_as_installed:
         reg = f"regulariser: tint run as installed (pytorch-lightning {lightning} applies it)"
     else:
-        reg = ("regulariser: tint's MaskNet term applied in training_step (pytorch-lightning "
-               f"{lightning} never calls training_step_end, where tint adds it)")
+        reg = (
+            "regulariser: tint's MaskNet term applied in training_step (pytorch-lightning "
+            f"{lightning} never calls training_step_end, where tint adds it)"
+        )
     if args.tint_scale == "sum":
-        scale = ("objective scale: matched; tint averages its loss terms over the batch where "
-                 "tsexplain sums every series' objective, so tint gets a summed loss and its "
-                 "coefficients times N")
+        scale = (
+            "objective scale: matched; tint averages its loss terms over the batch where "
+            "tsexplain sums every series' objective, so tint gets a summed loss and its "
+            "coefficients times N"
+        )
     else:
-        scale = ("objective scale: tint's own (--tint-scale mean): its objective is tsexplain's "
-                 "divided by N; Adam is scale-free only up to its eps (1e-8), which is not small "
-                 "beside the gradients of a confidently kept prediction")
+        scale = (
+            "objective scale: tint's own (--tint-scale mean): its objective is tsexplain's "
+            "divided by N; Adam is scale-free only up to its eps (1e-8), which is not small "
+            "beside the gradients of a confidently kept prediction"
+        )
     sort = {
         "tint": "tie order in this run: tint's own (--tint-sort tint)",
         "tsexplain": "tie order in this run: tint's replaced by tsexplain's (--tint-sort "
@@ -475,8 +497,14 @@ def differences(args: argparse.Namespace, lightning: str) -> dict[str, list[str]
     }
 
 
-def run_group(name: str, args: argparse.Namespace, model: nn.Module, data: Any,
-              ts_settings: dict[str, Any], tint_calls: dict[str, Any]) -> dict[str, Any]:
+def run_group(
+    name: str,
+    args: argparse.Namespace,
+    model: nn.Module,
+    data: Any,
+    ts_settings: dict[str, Any],
+    tint_calls: dict[str, Any],
+) -> dict[str, Any]:
     """Run tsexplain and each tint variant in turn, ``args.repeats`` times (the order reversed
     on every other repeat); score the maps of the first repeat."""
     n = data.n_cases
@@ -487,8 +515,9 @@ def run_group(name: str, args: argparse.Namespace, model: nn.Module, data: Any,
     for r in range(args.repeats):
         for key in keys if r % 2 == 0 else keys[::-1]:
             if key == "tsexplain":
-                out, s = timed(partial(tx.explain, model, data, method=name, batch_size=n,
-                                       **ts_settings))
+                out, s = timed(
+                    partial(tx.explain, model, data, method=name, batch_size=n, **ts_settings)
+                )
                 if ts_expl is None:
                     ts_expl = out
                     maps[key] = out.attributions
@@ -496,13 +525,18 @@ def run_group(name: str, args: argparse.Namespace, model: nn.Module, data: Any,
                 out, s = timed(tint_calls[key])
                 maps.setdefault(key, out.transpose(1, 2).numpy())
             times[key].append(s / n)
-            print(f"  {name:13s} repeat {r + 1}/{args.repeats}: {key:14s} {s:7.1f} s "
-                  f"({s / n:.3f} s/series)", flush=True)
+            print(
+                f"  {name:13s} repeat {r + 1}/{args.repeats}: {key:14s} {s:7.1f} s "
+                f"({s / n:.3f} s/series)",
+                flush=True,
+            )
     assert ts_expl is not None
     runs: dict[str, Any] = {}
     for key in keys:
-        expl = ts_expl if key == "tsexplain" else foreign_explanation(
-            maps[key], ts_expl, f"{key}_{name}", {}
+        expl = (
+            ts_expl
+            if key == "tsexplain"
+            else foreign_explanation(maps[key], ts_expl, f"{key}_{name}", {})
         )
         runs[key] = {
             "seconds_per_series": min(times[key]),
@@ -512,26 +546,36 @@ def run_group(name: str, args: argparse.Namespace, model: nn.Module, data: Any,
             "mean_mask_by_channel": maps[key].mean(axis=(0, 2)).tolist(),
         }
         if key != "tsexplain":
-            runs[key]["agreement_with_tsexplain"] = agreement(maps["tsexplain"], maps[key],
-                                                              args.area)
+            runs[key]["agreement_with_tsexplain"] = agreement(
+                maps["tsexplain"], maps[key], args.area
+            )
     return {"settings": ts_settings, "runs": runs, "maps": maps}
 
 
 def print_table(results: dict[str, Any], labels: dict[str, str]) -> None:
-    head = (f"{'method':14s} {'implementation':33s} {'s/series':>8s} {'AUPRC':>6s} {'AUP':>6s} "
-            f"{'AUR':>6s} {'mean M':>6s} | {'Spearman':>8s} {'|diff|':>6s} {'top-a':>6s}")
+    head = (
+        f"{'method':14s} {'implementation':33s} {'s/series':>8s} {'AUPRC':>6s} {'AUP':>6s} "
+        f"{'AUR':>6s} {'mean M':>6s} | {'Spearman':>8s} {'|diff|':>6s} {'top-a':>6s}"
+    )
     print(head)
     print("-" * len(head))
     for name, res in results.items():
         for i, (key, r) in enumerate(res["runs"].items()):
             ag = r.get("agreement_with_tsexplain")
-            agree = (f"{ag['spearman']:8.3f} {ag['mean_abs_diff']:6.3f} {ag['top_overlap']:6.3f}"
-                     if ag else f"{'-':>8s} {'-':>6s} {'-':>6s}")
-            print(f"{name if i == 0 else '':14s} {labels[key + ':' + name]:33s} "
-                  f"{r['seconds_per_series']:8.3f} {r['auprc']:6.3f} {r['aup']:6.3f} "
-                  f"{r['aur']:6.3f} {r['mean_mask']:6.3f} | {agree}")
-    print("Spearman: rank correlation with the tsexplain map per series, averaged; |diff|: mean "
-          "absolute difference; top-a: overlap of the two maps' top --area shares of cells")
+            agree = (
+                f"{ag['spearman']:8.3f} {ag['mean_abs_diff']:6.3f} {ag['top_overlap']:6.3f}"
+                if ag
+                else f"{'-':>8s} {'-':>6s} {'-':>6s}"
+            )
+            print(
+                f"{name if i == 0 else '':14s} {labels[key + ':' + name]:33s} "
+                f"{r['seconds_per_series']:8.3f} {r['auprc']:6.3f} {r['aup']:6.3f} "
+                f"{r['aur']:6.3f} {r['mean_mask']:6.3f} | {agree}"
+            )
+    print(
+        "Spearman: rank correlation with the tsexplain map per series, averaged; |diff|: mean "
+        "absolute difference; top-a: overlap of the two maps' top --area shares of cells"
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -555,25 +599,45 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--sigma-max", type=float, default=1.0)
     ap.add_argument("--extremal-epochs", type=int, default=DEFAULT_EPOCHS["extremal_mask"])
     ap.add_argument("--extremal-lr", type=float, default=0.01, help="Adam, both (0.01)")
-    ap.add_argument("--tint-net", choices=["tint", "plain"], default="tint",
-                    help="tint ExtremalMask network: tint's RNN+MLP (default) or a plain "
-                    "bi-GRU+linear like tsexplain's")
-    ap.add_argument("--tint-scale", choices=["sum", "mean"], default="sum",
-                    help="sum (default): tint's loss summed and coefficients times N, so its "
-                    "objective is tsexplain's; mean: tint's own averaging (objective / N)")
-    ap.add_argument("--tint-sort", choices=["tint", "tsexplain", "both"], default="both",
-                    help="tie order of tint DynaMask's area term: tint's, tsexplain's, or both "
-                    "as two rows (default)")
-    ap.add_argument("--tint-as-installed", action="store_true",
-                    help="run tint's DynaMask MaskNet as installed (under pytorch-lightning 2.x "
-                    "its regulariser is silently dropped)")
+    ap.add_argument(
+        "--tint-net",
+        choices=["tint", "plain"],
+        default="tint",
+        help="tint ExtremalMask network: tint's RNN+MLP (default) or a plain "
+        "bi-GRU+linear like tsexplain's",
+    )
+    ap.add_argument(
+        "--tint-scale",
+        choices=["sum", "mean"],
+        default="sum",
+        help="sum (default): tint's loss summed and coefficients times N, so its "
+        "objective is tsexplain's; mean: tint's own averaging (objective / N)",
+    )
+    ap.add_argument(
+        "--tint-sort",
+        choices=["tint", "tsexplain", "both"],
+        default="both",
+        help="tie order of tint DynaMask's area term: tint's, tsexplain's, or both "
+        "as two rows (default)",
+    )
+    ap.add_argument(
+        "--tint-as-installed",
+        action="store_true",
+        help="run tint's DynaMask MaskNet as installed (under pytorch-lightning 2.x "
+        "its regulariser is silently dropped)",
+    )
     ap.add_argument("--methods", default="dynamask,extremal_mask")
-    ap.add_argument("--repeats", type=int,
-                    help="timing repeats, the minimum is reported (default 1; 3 with --quick)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        help="timing repeats, the minimum is reported (default 1; 3 with --quick)",
+    )
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1)")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke test: 300 series, 5 training epochs, 10 explained, 30 mask "
-                    "epochs, 3 repeats")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 300 series, 5 training epochs, 10 explained, 30 mask epochs, 3 repeats",
+    )
     ap.add_argument("--out", help="write the results as JSON here")
     ap.add_argument("--save-maps", help="write every attribution array (N, C, T) to this .npz")
     args = ap.parse_args(argv)
@@ -591,14 +655,18 @@ def main(argv: list[str] | None = None) -> int:
         import pytorch_lightning
         import tint  # noqa: F401
     except ImportError as exc:
-        print(f"error: tint (PyPI time_interpret) is not importable here ({exc}); {ENV_HELP}",
-              file=sys.stderr)
+        print(
+            f"error: tint (PyPI time_interpret) is not importable here ({exc}); {ENV_HELP}",
+            file=sys.stderr,
+        )
         return 2
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(DEFAULT_EPOCHS))
     if unknown:
-        print(f"error: unknown method(s) {unknown}; choose from {sorted(DEFAULT_EPOCHS)}",
-              file=sys.stderr)
+        print(
+            f"error: unknown method(s) {unknown}; choose from {sorted(DEFAULT_EPOCHS)}",
+            file=sys.stderr,
+        )
         return 2
     quiet_lightning()
     torch.set_num_threads(args.threads)
@@ -617,24 +685,33 @@ def main(argv: list[str] | None = None) -> int:
     # data and model
     data = tx.data.make_suite(args.set, args.n_cases, seed=args.seed)
     train, test = data.split(0.8, seed=args.seed)
-    model = tx.models.build("gru", data.n_channels, data.n_classes, seed=args.seed,
-                            hidden_size=args.hidden_size)
-    _, train_s = timed(partial(tx.fit, model, train, None, epochs=args.train_epochs,
-                               batch_size=32, seed=args.seed))
+    model = tx.models.build(
+        "gru", data.n_channels, data.n_classes, seed=args.seed, hidden_size=args.hidden_size
+    )
+    _, train_s = timed(
+        partial(tx.fit, model, train, None, epochs=args.train_epochs, batch_size=32, seed=args.seed)
+    )
     model.eval()
     for p in model.parameters():  # only masks and perturbation networks are optimised
         p.requires_grad_(False)
     accuracy = float((tx.predict(model, test) == test.y).mean())
     explained = test.subset(np.arange(min(args.n_explain, test.n_cases)))
-    print(f"data: {args.set}, {data.n_cases} series x {data.n_channels} channels x "
-          f"{data.n_timepoints} steps, {data.n_classes} classes, ground truth marks "
-          f"{data.mask.mean():.3f} of the cells; split 80/20 -> {train.n_cases}/{test.n_cases}")
-    print(f"model: GRU hidden {args.hidden_size}, {args.train_epochs} epochs ({train_s:.0f} s), "
-          f"test accuracy {accuracy:.3f}; explaining the first {explained.n_cases} test series "
-          f"for the predicted class")
+    print(
+        f"data: {args.set}, {data.n_cases} series x {data.n_channels} channels x "
+        f"{data.n_timepoints} steps, {data.n_classes} classes, ground truth marks "
+        f"{data.mask.mean():.3f} of the cells; split 80/20 -> {train.n_cases}/{test.n_cases}"
+    )
+    print(
+        f"model: GRU hidden {args.hidden_size}, {args.train_epochs} epochs ({train_s:.0f} s), "
+        f"test accuracy {accuracy:.3f}; explaining the first {explained.n_cases} test series "
+        f"for the predicted class"
+    )
     if accuracy < 0.8:
-        print("warning: the classifier learned poorly (test accuracy < 0.8); try "
-              "--train-epochs or --hidden-size", file=sys.stderr)
+        print(
+            "warning: the classifier learned poorly (test accuracy < 0.8); try "
+            "--train-epochs or --hidden-size",
+            file=sys.stderr,
+        )
 
     x_nct = torch.from_numpy(np.ascontiguousarray(explained.X)).float()
     x_ntc = x_nct.transpose(1, 2).contiguous()
@@ -642,15 +719,28 @@ def main(argv: list[str] | None = None) -> int:
         predicted = model(x_nct).argmax(-1)
 
     dyn = {
-        "area": args.area, "mode": "preservation", "loss": args.dynamask_loss,
-        "sigma_max": args.sigma_max, "n_epochs": args.dynamask_epochs,
-        "learning_rate": args.dynamask_lr, "optimizer": "adam", "area_coef": 0.1,
-        "area_dilation": 100.0, "smooth_coef": 1.0, "initial_mask": 0.5,
+        "area": args.area,
+        "mode": "preservation",
+        "loss": args.dynamask_loss,
+        "sigma_max": args.sigma_max,
+        "n_epochs": args.dynamask_epochs,
+        "learning_rate": args.dynamask_lr,
+        "optimizer": "adam",
+        "area_coef": 0.1,
+        "area_dilation": 100.0,
+        "smooth_coef": 1.0,
+        "initial_mask": 0.5,
     }
     ext = {
-        "lambda_1": 1.0, "lambda_2": 1.0, "loss": "mse", "hidden_size": None,
-        "n_epochs": args.extremal_epochs, "learning_rate": args.extremal_lr,
-        "optimizer": "adam", "initial_mask": 0.5, "seed": args.seed,
+        "lambda_1": 1.0,
+        "lambda_2": 1.0,
+        "loss": "mse",
+        "hidden_size": None,
+        "n_epochs": args.extremal_epochs,
+        "learning_rate": args.extremal_lr,
+        "optimizer": "adam",
+        "initial_mask": 0.5,
+        "seed": args.seed,
     }
     diff = differences(args, pytorch_lightning.__version__)
     tint_dyn = "tint DynaMask" + (" (as installed)" if args.tint_as_installed else "")
@@ -663,36 +753,52 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("settings (both implementations): dynamask " + json.dumps(dyn))
     print("                                 extremal_mask " + json.dumps(ext))
-    print(f"tint: scale {args.tint_scale}, DynaMask tie order {args.tint_sort}, ExtremalMask "
-          f"network {args.tint_net}")
+    print(
+        f"tint: scale {args.tint_scale}, DynaMask tie order {args.tint_sort}, ExtremalMask "
+        f"network {args.tint_net}"
+    )
     results: dict[str, Any] = {}
     for name in methods:
         calls: dict[str, Any] = {}
         if name == "dynamask":
-            sorts = {"tint": ["tint"], "tsexplain": ["tsexplain"],
-                     "both": ["tint", "tsexplain"]}[args.tint_sort]
+            sorts = {"tint": ["tint"], "tsexplain": ["tsexplain"], "both": ["tint", "tsexplain"]}[
+                args.tint_sort
+            ]
             for sort in sorts:
                 key = "tint" if sort == "tint" else "tint_tie_order"
-                calls[key] = partial(tint_dynamask, model, x_ntc, dyn, args.tint_as_installed,
-                                     args.tint_scale, sort)
+                calls[key] = partial(
+                    tint_dynamask, model, x_ntc, dyn, args.tint_as_installed, args.tint_scale, sort
+                )
             results[name] = run_group(name, args, model, explained, dyn, calls)
         else:
-            calls["tint"] = partial(tint_extremal, model, x_ntc, predicted, ext, args.tint_net,
-                                    args.tint_scale, args.seed)
+            calls["tint"] = partial(
+                tint_extremal,
+                model,
+                x_ntc,
+                predicted,
+                ext,
+                args.tint_net,
+                args.tint_scale,
+                args.seed,
+            )
             results[name] = run_group(name, args, model, explained, ext, calls)
         results[name]["differences"] = diff[name]
 
     print()
-    print(f"{args.set}: {explained.n_cases} test series, GRU test accuracy {accuracy:.3f}, "
-          f"{args.threads} torch thread(s), time = min of {args.repeats} repeat(s); "
-          f"localisation of the ground truth at the {LEVEL} level")
+    print(
+        f"{args.set}: {explained.n_cases} test series, GRU test accuracy {accuracy:.3f}, "
+        f"{args.threads} torch thread(s), time = min of {args.repeats} repeat(s); "
+        f"localisation of the ground truth at the {LEVEL} level"
+    )
     print_table(results, labels)
     print()
     for name in results:
         print(f"what differs ({name}):")
         for line in diff[name]:
             print(f"  - {line}")
-    maps = {f"{name}/{key}": a for name, res in results.items() for key, a in res.pop("maps").items()}
+    maps = {
+        f"{name}/{key}": a for name, res in results.items() for key, a in res.pop("maps").items()
+    }
     if args.save_maps:
         np.savez_compressed(args.save_maps, mask=explained.mask, **maps)
         print(f"wrote {args.save_maps} (attributions (N, C, T) and the ground-truth mask)")
@@ -700,12 +806,21 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "environment": env,
             "args": vars(args),
-            "data": {"set": args.set, "n_cases": data.n_cases, "n_channels": data.n_channels,
-                     "n_timepoints": data.n_timepoints, "n_explained": explained.n_cases,
-                     "ground_truth_share": float(data.mask.mean())},
-            "model": {"kind": "gru", "hidden_size": args.hidden_size,
-                      "train_epochs": args.train_epochs, "train_seconds": train_s,
-                      "test_accuracy": accuracy},
+            "data": {
+                "set": args.set,
+                "n_cases": data.n_cases,
+                "n_channels": data.n_channels,
+                "n_timepoints": data.n_timepoints,
+                "n_explained": explained.n_cases,
+                "ground_truth_share": float(data.mask.mean()),
+            },
+            "model": {
+                "kind": "gru",
+                "hidden_size": args.hidden_size,
+                "train_epochs": args.train_epochs,
+                "train_seconds": train_s,
+                "test_accuracy": accuracy,
+            },
             "labels": labels,
             "results": results,
         }

@@ -53,8 +53,12 @@ def _imports(path: Path, name: str) -> set[str]:
                 continue
             for a in node.names:
                 full = f"{base}.{a.name}"
-                out.add(full if (SRC.parent / full.replace(".", "/")).with_suffix(".py").exists()
-                        or (SRC.parent / full.replace(".", "/")).is_dir() else base)
+                out.add(
+                    full
+                    if (SRC.parent / full.replace(".", "/")).with_suffix(".py").exists()
+                    or (SRC.parent / full.replace(".", "/")).is_dir()
+                    else base
+                )
     return out
 
 
@@ -78,12 +82,7 @@ def test_every_module_has_a_layer():
 
 
 def test_imports_point_down_only():
-    upward = [
-        f"{m} -> {i}"
-        for m, deps in _graph().items()
-        for i in deps
-        if _layer(i) > _layer(m)
-    ]
+    upward = [f"{m} -> {i}" for m, deps in _graph().items() for i in deps if _layer(i) > _layer(m)]
     assert not upward, "upward imports:\n" + "\n".join(sorted(upward))
 
 
@@ -106,7 +105,11 @@ def test_no_import_cycles():
             if state.get(d) == 1:
                 cycle = [*stack[stack.index(d) :], d]
                 # package __init__ -> own submodule -> package is how re-exports look
-                if not (len(cycle) == 3 and _is_package_init(cycle[0]) and cycle[1].startswith(cycle[0] + ".")):
+                if not (
+                    len(cycle) == 3
+                    and _is_package_init(cycle[0])
+                    and cycle[1].startswith(cycle[0] + ".")
+                ):
                     cycles.append(cycle)
             elif d not in state:
                 visit(d)

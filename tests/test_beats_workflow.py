@@ -62,7 +62,9 @@ def test_beats_from_a_record_train_a_beat_classifier_that_looks_at_the_qrs(tmp_p
     assert test.case_info["beat_record"].tolist() == ["test"] * len(kinds)
 
     model = tx.models.build("beat_cnn", 1, 2, seed=0, filters=8, dilations=(1, 2, 4))
-    tx.fit(model, train, epochs=4, batch_size=16, lr=3e-3, sampling="balanced", seed=0, progress=False)
+    tx.fit(
+        model, train, epochs=4, batch_size=16, lr=3e-3, sampling="balanced", seed=0, progress=False
+    )
     report = tx.classification_report(test.y, tx.predict(model, test), test.classes)
     assert report["accuracy"] >= 0.95, report
 

@@ -54,18 +54,78 @@ def test_benchmark_skips_methods_that_do_not_apply_only_by_default(trained):
 def test_cli_evaluate_benchmark_generate(trained, tmp_path):
     _, _val, root = trained
     runner = CliRunner()
-    res = runner.invoke(cli, ["generate", "--out", str(tmp_path / "g.npz"), "--n-cases", "30", "--seed", "4"])
+    res = runner.invoke(
+        cli, ["generate", "--out", str(tmp_path / "g.npz"), "--n-cases", "30", "--seed", "4"]
+    )
     assert res.exit_code == 0, res.output
     assert tx.data.load(tmp_path / "g.npz").n_cases == 30
-    res = runner.invoke(cli, ["explain", "--model", str(root), "--data", str(root / "val.npz"), "--out", str(tmp_path / "ex.npz")])
+    res = runner.invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            str(root),
+            "--data",
+            str(root / "val.npz"),
+            "--out",
+            str(tmp_path / "ex.npz"),
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(cli, ["evaluate", "--model", str(root), "--data", str(root / "val.npz"), "--explanations", str(tmp_path / "ex.npz"), "--metric", "localization", "--out", str(tmp_path / "m.csv")])
+    res = runner.invoke(
+        cli,
+        [
+            "evaluate",
+            "--model",
+            str(root),
+            "--data",
+            str(root / "val.npz"),
+            "--explanations",
+            str(tmp_path / "ex.npz"),
+            "--metric",
+            "localization",
+            "--out",
+            str(tmp_path / "m.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "auroc" in res.output and (tmp_path / "m.csv").read_text().startswith("method,")
-    res = runner.invoke(cli, ["evaluate", "--model", str(root), "--data", str(tmp_path / "g.npz"), "--explanations", str(tmp_path / "ex.npz")])
+    res = runner.invoke(
+        cli,
+        [
+            "evaluate",
+            "--model",
+            str(root),
+            "--data",
+            str(tmp_path / "g.npz"),
+            "--explanations",
+            str(tmp_path / "ex.npz"),
+        ],
+    )
     assert res.exit_code == 2 and "error: " in res.output
-    res = runner.invoke(cli, ["benchmark", "--model", str(root), "--data", str(root / "val.npz"), "--methods", "gradcam,saliency", "--max-cases", "12", "--out", str(tmp_path / "b")])
+    res = runner.invoke(
+        cli,
+        [
+            "benchmark",
+            "--model",
+            str(root),
+            "--data",
+            str(root / "val.npz"),
+            "--methods",
+            "gradcam,saliency",
+            "--max-cases",
+            "12",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "recommended:" in res.output
     names = sorted(p.name for p in (tmp_path / "b").iterdir())
-    assert names == ["deletion_curves.png", "insertion_curves.png", "metrics.csv", "rank_heatmap.png", "ranking.json"]
+    assert names == [
+        "deletion_curves.png",
+        "insertion_curves.png",
+        "metrics.csv",
+        "rank_heatmap.png",
+        "ranking.json",
+    ]

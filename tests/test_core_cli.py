@@ -241,8 +241,17 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
         _one_line_error(
             runner.invoke(
                 cli,
-                ["train", "--data", str(data), "--model", "fcn", "--out", str(tmp_path / "x"),
-                 "--param", bad],
+                [
+                    "train",
+                    "--data",
+                    str(data),
+                    "--model",
+                    "fcn",
+                    "--out",
+                    str(tmp_path / "x"),
+                    "--param",
+                    bad,
+                ],
             ),
             needle,
         )
@@ -261,8 +270,17 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
     _one_line_error(
         runner.invoke(
             cli,
-            ["train", "--data", str(data), "--out", str(tmp_path / "x"),
-             "--sampling", "balanced", "--class-weight", "balanced"],
+            [
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "x"),
+                "--sampling",
+                "balanced",
+                "--class-weight",
+                "balanced",
+            ],
         ),
         "choose one",
     )
@@ -270,8 +288,15 @@ def test_train_options_and_class_order_of_later_files(runner, tmp_path):
         runner.invoke(
             cli,
             [
-                "train", "--data", str(data), "--model", "fcn", "--out", str(tmp_path / "x"),
-                "--param", "widths=[3]",
+                "train",
+                "--data",
+                str(data),
+                "--model",
+                "fcn",
+                "--out",
+                str(tmp_path / "x"),
+                "--param",
+                "widths=[3]",
             ],
         ),
         "model 'fcn' has no setting 'widths'; its settings are: filters=",

@@ -162,5 +162,7 @@ def test_explanation_save_load(tmp_path, small_ds):
     assert back.method == "gradcam" and back.params == ex.params and back.padding == "left"
     np.testing.assert_array_equal(back.attributions, ex.attributions)
     (tmp_path / "bad.npz").write_text("nope")
-    with pytest.raises(TsExplainError, match="bad.npz: not a readable .npz file with an explanation"):
+    with pytest.raises(
+        TsExplainError, match="bad.npz: not a readable .npz file with an explanation"
+    ):
         tx.Explanation.load(tmp_path / "bad.npz")

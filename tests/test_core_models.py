@@ -87,13 +87,17 @@ def test_save_load_round_trip_is_exact(tmp_path, name):
 def test_unknown_model_and_bad_hyperparameters():
     with pytest.raises(TsExplainError, match="unknown model 'perceiver'; choose one of"):
         build("perceiver", 3, 2)
-    with pytest.raises(TsExplainError, match="model 'fcn' has no setting 'layers'; its settings are: filters="):
+    with pytest.raises(
+        TsExplainError, match="model 'fcn' has no setting 'layers'; its settings are: filters="
+    ):
         build("fcn", 3, 2, layers=7)
     with pytest.raises(TsExplainError, match="setting filters must be a list of integers, got 5"):
         build("fcn", 3, 2, filters=5)
     with pytest.raises(TsExplainError, match="setting kernel_size must be an integer"):
         build("causal_cnn", 3, 2, kernel_size="3")
-    with pytest.raises(TsExplainError, match="filters and kernel_sizes need the same length, got 2 and 3"):
+    with pytest.raises(
+        TsExplainError, match="filters and kernel_sizes need the same length, got 2 and 3"
+    ):
         build("fcn", 3, 2, filters=[4, 4])
     with pytest.raises(TsExplainError, match="n_classes >= 2"):
         build("fcn", 3, 1)

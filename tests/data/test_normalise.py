@@ -71,14 +71,33 @@ def test_saved_statistics_are_applied_at_explain_time(tmp_path):
     train.save(tmp_path / "in" / "train.npz")
     raw.save(tmp_path / "in" / "raw.npz")
     res = CliRunner().invoke(
-        cli, ["train", "--data", str(tmp_path / "in" / "train.npz"), "--out", str(tmp_path / "m"),
-              "--epochs", "2", "--param", "filters=[4,4,4]"],
+        cli,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "in" / "train.npz"),
+            "--out",
+            str(tmp_path / "m"),
+            "--epochs",
+            "2",
+            "--param",
+            "filters=[4,4,4]",
+        ],
     )
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(
-        cli, ["explain", "--model", str(tmp_path / "m" / "model"), "--data",
-              str(tmp_path / "in" / "raw.npz"), "--method", "saliency", "--out",
-              str(tmp_path / "e.npz")],
+        cli,
+        [
+            "explain",
+            "--model",
+            str(tmp_path / "m" / "model"),
+            "--data",
+            str(tmp_path / "in" / "raw.npz"),
+            "--method",
+            "saliency",
+            "--out",
+            str(tmp_path / "e.npz"),
+        ],
     )
     assert res.exit_code == 0, res.output
     model = tx.load_model(tmp_path / "m" / "model")
@@ -133,8 +152,20 @@ def test_short_multivariate_levels_warn_through_the_cli(tmp_path):
     ds = tx.data.Dataset(np.concatenate([one.X, 0.5 * one.X[::-1]], axis=1), one.y)
     ds.save(tmp_path / "short.npz")
     res = CliRunner().invoke(
-        cli, ["train", "--data", str(tmp_path / "short.npz"), "--out", str(tmp_path / "o"),
-              "--normalise", "series", "--epochs", "1", "--param", "filters=[4,4,4]"],
+        cli,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "short.npz"),
+            "--out",
+            str(tmp_path / "o"),
+            "--normalise",
+            "series",
+            "--epochs",
+            "1",
+            "--param",
+            "filters=[4,4,4]",
+        ],
     )
     assert res.exit_code == 0, res.output
     warned = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
@@ -189,4 +220,6 @@ def test_scales_spread_over_orders_of_magnitude_suggest_series():
     assert tx.data.normalisation_warnings(spread, "series") == []
     # the same spread where the scale is the class: nothing to suggest
     by_class = tx.data.Dataset((X / scale * 10.0 ** (2 * y[:, None, None])).astype(np.float32), y)
-    assert not any("differ by a factor" in w for w in tx.data.normalisation_warnings(by_class, "channel"))
+    assert not any(
+        "differ by a factor" in w for w in tx.data.normalisation_warnings(by_class, "channel")
+    )

@@ -31,6 +31,8 @@ def masked_ds() -> tx.data.Dataset:
 @pytest.fixture(scope="session")
 def trained(masked_ds: tx.data.Dataset) -> tx.models.SeriesClassifier:
     """A two-block causal CNN (8 filters each) that has learnt to spot the failures."""
-    model = tx.models.build("causal_cnn", masked_ds.n_channels, masked_ds.n_classes, filters=(8, 8), seed=0)
+    model = tx.models.build(
+        "causal_cnn", masked_ds.n_channels, masked_ds.n_classes, filters=(8, 8), seed=0
+    )
     tx.fit(model, masked_ds, epochs=15, batch_size=16, lr=1e-2, seed=0, progress=False)
     return model

@@ -21,8 +21,10 @@ def _state(model: nn.Module) -> dict:
         "training": [m.training for m in model.modules()],
         "grad": [p.requires_grad for p in model.parameters()],
         "params": {k: v.clone() for k, v in model.state_dict().items()},
-        "hooks": sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-                     for m in model.modules()),
+        "hooks": sum(
+            len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+            for m in model.modules()
+        ),
         "rng": torch.get_rng_state(),
     }
 
@@ -56,7 +58,10 @@ def test_default_evaluation_covers_every_group(gradcam_table):
     # faithfulness: 4 replacements x 2 units, at the map's own (time) level
     deletion = table.filter(metric="deletion_auc", cls="macro").rows
     assert len(deletion) == 8 and {r.level for r in deletion} == {"time"}
-    assert {r.variant for r in deletion} >= {"replace=zero,unit=point", "replace=linear,unit=window,window=3"}
+    assert {r.variant for r in deletion} >= {
+        "replace=zero,unit=point",
+        "replace=linear,unit=window,window=3",
+    }
     assert len(table.curves) == 16
 
 
@@ -87,15 +92,18 @@ def test_same_seed_same_table(gradcam_table, trained, masked_ds):
     assert _comparable(again) == _comparable(table)
     other = evaluate(trained, masked_ds, ex, seed=1, metrics=["faithfulness"], **FAST)
     first = table.filter(metric="deletion_auc").rows
-    assert [r.reference for r in other.filter(metric="deletion_auc").rows] != [r.reference for r in first]
+    assert [r.reference for r in other.filter(metric="deletion_auc").rows] != [
+        r.reference for r in first
+    ]
 
 
 def test_curves_are_ready_to_plot(gradcam_table, masked_ds):
     table, _, _, _ = gradcam_table
     curve = table.curve("deletion", replace="zero", unit="point")
-    assert curve.values.shape == (masked_ds.n_cases, 6) and curve.fractions.tolist() == pytest.approx(
-        [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    )
+    assert curve.values.shape == (
+        masked_ds.n_cases,
+        6,
+    ) and curve.fractions.tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     mean = curve.mean("Sensor Failure")
     assert mean.shape == (6,) and mean[0] > mean[-1]
     assert curve.mean(reference=True).shape == (6,)
@@ -121,8 +129,12 @@ def test_padding_never_counts(trained, masked_ds):
     noisy = dataclasses.replace(ex, attributions=ex.attributions.copy())
     pad = ~masked_ds.real_mask()
     noisy.attributions[np.broadcast_to(pad[:, None, :], noisy.attributions.shape)] = 50.0
-    kw = dict(metrics=["localization", "complexity", "faithfulness"], units=("point",),
-              replacements=("zero", "linear"), **FAST)
+    kw = dict(
+        metrics=["localization", "complexity", "faithfulness"],
+        units=("point",),
+        replacements=("zero", "linear"),
+        **FAST,
+    )
     a = evaluate(trained, masked_ds, ex, **kw)
     b = evaluate(trained, masked_ds, noisy, **kw)
     assert _comparable(a) == _comparable(b)
@@ -153,16 +165,27 @@ def test_completeness_gap_on_a_linear_model(rng):
     w = model[1].weight.detach().numpy()[1].reshape(c, t)
     probs = np.full((10, 2), 0.5)
     exact = X * w  # Integrated Gradients of a linear logit from a zero baseline
-    ex = tx.Explanation(exact, "integrated_gradients", target, target, probs, np.full(10, t),
-                        params={"baseline": "zero"})
+    ex = tx.Explanation(
+        exact,
+        "integrated_gradients",
+        target,
+        target,
+        probs,
+        np.full(10, t),
+        params={"baseline": "zero"},
+    )
     gap = evaluate(model, X, ex, metrics=["completeness_gap"], n_boot=0).value("completeness_gap")
     assert gap == pytest.approx(0.0, abs=1e-4)
     half = dataclasses.replace(ex, attributions=exact / 2)
-    assert evaluate(model, X, half, metrics=["completeness_gap"], n_boot=0).value("completeness_gap") == pytest.approx(0.5, abs=1e-4)
+    assert evaluate(model, X, half, metrics=["completeness_gap"], n_boot=0).value(
+        "completeness_gap"
+    ) == pytest.approx(0.5, abs=1e-4)
     # the "mean" baseline (each series' channel means, the one fill) is rebuilt from the params
     own_mean = X.mean(axis=2, keepdims=True)
     by_mean = dataclasses.replace(ex, attributions=(X - own_mean) * w, params={"baseline": "mean"})
-    gap = evaluate(model, X, by_mean, metrics=["completeness_gap"], n_boot=0).value("completeness_gap")
+    gap = evaluate(model, X, by_mean, metrics=["completeness_gap"], n_boot=0).value(
+        "completeness_gap"
+    )
     assert gap == pytest.approx(0.0, abs=1e-4)
     # any other path start is passed in
     shifted = dataclasses.replace(ex, attributions=(X - 1.0) * w)
@@ -200,7 +223,14 @@ def test_predict_proba_callable(rng):
     target = np.ones(6, dtype=np.int64)
     ex = tx.Explanation(X.copy(), "custom", target, target, np.full((6, 2), 0.5), np.full(6, t))
     table = evaluate(predict_proba, X, ex, metrics=["faithfulness", "complexity"], **FAST)
-    assert {r.metric for r in table.rows} == {"deletion_auc", "insertion_auc", "flip_fraction", "gini", "entropy", "total_variation"}
+    assert {r.metric for r in table.rows} == {
+        "deletion_auc",
+        "insertion_auc",
+        "flip_fraction",
+        "gini",
+        "entropy",
+        "total_variation",
+    }
     path = dataclasses.replace(ex, method="integrated_gradients")
     with pytest.raises(TsExplainError, match="torch.nn.Module"):
         evaluate(predict_proba, X, path, metrics=["completeness_gap"])
@@ -211,7 +241,9 @@ def test_predict_proba_callable(rng):
 # ---------------------------------------------------------------------------- bad input
 def test_mask_of_the_wrong_shape(trained, masked_ds):
     ex = tx.explain(trained, masked_ds, method="gradcam")
-    with pytest.raises(TsExplainError, match=r"mask must have the data's shape \(60, 3, 64\).*got \(60, 64\)"):
+    with pytest.raises(
+        TsExplainError, match=r"mask must have the data's shape \(60, 3, 64\).*got \(60, 64\)"
+    ):
         evaluate(trained, masked_ds, ex, metrics=["auroc"], mask=masked_ds.mask.any(axis=1))
 
 
@@ -220,18 +252,38 @@ def test_localization_needs_a_mask(trained, masked_ds):
     ex = tx.explain(trained, plain, method="gradcam")
     with pytest.raises(TsExplainError, match="ground-truth mask.*pass mask="):
         evaluate(trained, plain, ex, metrics=["localization"])
-    default = evaluate(trained, plain, ex, metrics=None, n_boot=0, n_steps=2, units=("point",),
-                       replacements=("zero",), n_noise=1)
+    default = evaluate(
+        trained,
+        plain,
+        ex,
+        metrics=None,
+        n_boot=0,
+        n_steps=2,
+        units=("point",),
+        replacements=("zero",),
+        n_noise=1,
+    )
     assert "gradcam/auroc" in default.skipped and not default.filter(metric="auroc").rows
     # a mask passed in works for bare arrays too
-    arr = evaluate(trained, masked_ds.X, ex, metrics=["auroc"], lengths=masked_ds.lengths,
-                   padding=masked_ds.padding, mask=masked_ds.mask, n_boot=0)
+    arr = evaluate(
+        trained,
+        masked_ds.X,
+        ex,
+        metrics=["auroc"],
+        lengths=masked_ds.lengths,
+        padding=masked_ds.padding,
+        mask=masked_ds.mask,
+        n_boot=0,
+    )
     assert arr.filter(metric="auroc").rows
 
 
 def test_explanation_of_other_data(trained, masked_ds):
     ex = tx.explain(trained, masked_ds, method="gradcam")
-    with pytest.raises(TsExplainError, match=r"attributions of shape \(60, 3, 64\).*data has shape \(20, 3, 64\).*tx.explain"):
+    with pytest.raises(
+        TsExplainError,
+        match=r"attributions of shape \(60, 3, 64\).*data has shape \(20, 3, 64\).*tx.explain",
+    ):
         evaluate(trained, masked_ds.subset(np.arange(20)), ex)
     shorter = dataclasses.replace(masked_ds, lengths=np.minimum(masked_ds.lengths, 50))
     with pytest.raises(TsExplainError, match="lengths differ.*tx.explain"):
@@ -254,8 +306,12 @@ def test_unknown_metric_option_and_unregistered_method(trained, masked_ds):
     with pytest.raises(TsExplainError, match="'my_method' is not a registered method"):
         evaluate(trained, masked_ds, custom, metrics=["mprt"])
     # by default, metrics that cannot re-run the method are skipped with a note
-    table = evaluate(trained, masked_ds, custom, n_boot=0, n_steps=2, units=("point",), replacements=("zero",))
-    assert {"my_method/mprt", "my_method/max_sensitivity", "my_method/model_calls"} <= set(table.skipped)
+    table = evaluate(
+        trained, masked_ds, custom, n_boot=0, n_steps=2, units=("point",), replacements=("zero",)
+    )
+    assert {"my_method/mprt", "my_method/max_sensitivity", "my_method/model_calls"} <= set(
+        table.skipped
+    )
     assert table.filter(metric="gini").rows and table.filter(metric="auroc").rows
 
 

@@ -76,9 +76,13 @@ def test_cpd_and_cpp_on_a_hand_computed_case():
     half = cumulative_prediction_scores(p, X, np.array([4]), "right", a, fraction=0.5, **kw)
     assert half["cpd"][0] == pytest.approx(1.4)
     # the ranking is by |a|: a negative cell of large magnitude goes first
-    signed = cumulative_prediction_scores(p, X, np.array([4]), "right", a * [[[1, -1, 1, 1]]], n_points=1, **kw)
+    signed = cumulative_prediction_scores(
+        p, X, np.array([4]), "right", a * [[[1, -1, 1, 1]]], n_points=1, **kw
+    )
     assert signed["cpd"][0] == pytest.approx(0.8)
-    assert cumulative_difference(np.array([[0.0, 1.0], [0.4, 0.6], [0.7, 0.3]])) == pytest.approx(1.4)
+    assert cumulative_difference(np.array([[0.0, 1.0], [0.4, 0.6], [0.7, 0.3]])) == pytest.approx(
+        1.4
+    )
 
 
 def test_cpd_prefers_the_exact_ranking_of_a_linear_model(linear_case):
@@ -87,8 +91,10 @@ def test_cpd_prefers_the_exact_ranking_of_a_linear_model(linear_case):
     p = ModelAdapter(model, batch_size=64)
     rand = np.random.default_rng(2).uniform(size=X.shape)
     reverse = 1.0 / (np.abs(exact) + 1e-3)  # the smallest contributions first
-    s = {name: cumulative_prediction_scores(p, X, lengths, "right", a, n_points=10)
-         for name, a in (("exact", exact), ("random", rand), ("reverse", reverse))}
+    s = {
+        name: cumulative_prediction_scores(p, X, lengths, "right", a, n_points=10)
+        for name, a in (("exact", exact), ("random", rand), ("reverse", reverse))
+    }
     assert (s["exact"]["cpd"] > s["reverse"]["cpd"]).all()
     assert s["exact"]["cpd"].mean() > s["random"]["cpd"].mean() > s["reverse"]["cpd"].mean()
     assert (s["exact"]["cpp"] < s["reverse"]["cpp"]).all()
@@ -115,7 +121,9 @@ def test_score_drop_metrics_on_a_hand_computed_case():
     X = np.array([[[1.0, 4.0, 2.0, 3.0]]], dtype=np.float32)
     a = np.array([[[0.1, 0.4, 0.2, 0.3]]])
     p = ModelAdapter(_share_of_ten)
-    got = score_drop_scores(p, X, np.array([4]), "right", a, np.array([1]), quantiles=(1.0, 0.5), strategy="zero")
+    got = score_drop_scores(
+        p, X, np.array([4]), "right", a, np.array([1]), quantiles=(1.0, 0.5), strategy="zero"
+    )
     # top q=0.5: cells >= 0.25 (values 4, 3) -> S = 0.3, drop 0.7 at N = 0.5; q=1: drop 1 at N = 1
     # Simpson through (0, 0), (0.5, 0.7), (1, 1): 0.5 / 3 * (0 + 4 * 0.7 + 1)
     assert got["auc_s_top"][0] == pytest.approx(0.5 / 3 * 3.8)
@@ -124,9 +132,13 @@ def test_score_drop_metrics_on_a_hand_computed_case():
     assert got["f_score"][0] == pytest.approx(top * (1 - bottom) / (top + 1 - bottom))
     assert auc_s_top(np.array([0.5, 1.0]), np.array([0.7, 1.0])) == pytest.approx(top)
     half = np.array([0.5, 1.0])
-    assert f_score(half, np.array([0.7, 1.0]), half, np.array([0.3, 1.0])) == pytest.approx(0.316667, abs=1e-6)
+    assert f_score(half, np.array([0.7, 1.0]), half, np.array([0.3, 1.0])) == pytest.approx(
+        0.316667, abs=1e-6
+    )
     # negative bottom drops count as no drop
-    assert f_score(half, np.array([0.7, 1.0]), half, np.array([-0.5, 0.0])) == pytest.approx(top * 1 / (top + 1))
+    assert f_score(half, np.array([0.7, 1.0]), half, np.array([-0.5, 0.0])) == pytest.approx(
+        top * 1 / (top + 1)
+    )
 
 
 def test_quantile_sets_use_only_positive_relevance():
@@ -152,8 +164,10 @@ def test_score_drop_prefers_the_exact_signed_map(linear_case):
     toward = exact * np.where(target == 1, 1.0, -1.0)[:, None, None]  # contribution to the class
     rand = np.random.default_rng(3).uniform(size=X.shape)
     noise = np.random.default_rng(4).normal(size=X.shape)
-    s = {name: score_drop_scores(p, X, lengths, "right", a, target, noise=noise)
-         for name, a in (("exact", toward), ("random", rand), ("reverse", -toward))}
+    s = {
+        name: score_drop_scores(p, X, lengths, "right", a, target, noise=noise)
+        for name, a in (("exact", toward), ("random", rand), ("reverse", -toward))
+    }
     for m in ("auc_s_top", "f_score"):
         assert s["exact"][m].mean() > s["random"][m].mean() > s["reverse"][m].mean(), m
 
@@ -176,17 +190,34 @@ def test_padding_changes_nothing(padding, linear_case):
     A_pad = np.where(real_mask(lengths, t, padding)[:, None, :], A, 1e3)  # loud values on the pad
     kw = dict(strategy="linear", mean=np.array([0.3, -0.2]))
     for level in ("time", "channel-time"):
-        cum = cumulative_prediction_scores(p, X, lengths, padding, A_pad, level=level, n_points=6, **kw)
-        drop = score_drop_scores(p, X, lengths, padding, A_pad, np.ones(4, dtype=np.int64), level=level, **kw)
+        cum = cumulative_prediction_scores(
+            p, X, lengths, padding, A_pad, level=level, n_points=6, **kw
+        )
+        drop = score_drop_scores(
+            p, X, lengths, padding, A_pad, np.ones(4, dtype=np.int64), level=level, **kw
+        )
         for i, (x, a) in enumerate(singles):
-            one = cumulative_prediction_scores(p, x, np.array([x.shape[-1]]), "right", a, level=level,
-                                               n_points=6, **kw)
-            alone = score_drop_scores(p, x, np.array([x.shape[-1]]), "right", a, np.ones(1, dtype=np.int64),
-                                      level=level, **kw)
+            one = cumulative_prediction_scores(
+                p, x, np.array([x.shape[-1]]), "right", a, level=level, n_points=6, **kw
+            )
+            alone = score_drop_scores(
+                p,
+                x,
+                np.array([x.shape[-1]]),
+                "right",
+                a,
+                np.ones(1, dtype=np.int64),
+                level=level,
+                **kw,
+            )
             for m in ("cpd", "cpp"):
                 assert cum[m][i] == pytest.approx(one[m][0], abs=1e-6), (level, m, i)
             for m in ("auc_s_top", "f_score"):
-                assert drop[m][i] == pytest.approx(alone[m][0], abs=1e-6, nan_ok=True), (level, m, i)
+                assert drop[m][i] == pytest.approx(alone[m][0], abs=1e-6, nan_ok=True), (
+                    level,
+                    m,
+                    i,
+                )
 
 
 # ---------------------------------------------------------------------------- AUP / AUR
@@ -199,9 +230,14 @@ def test_aup_and_aur_by_hand_perfect_and_constant():
     assert aur == pytest.approx(0.25 + 0.25 + 0.5 * 0.75)
     # the mask itself: recall 1 at every threshold, precision from the share (0.5) to 1
     assert precision_recall_areas(m.astype(float), m) == pytest.approx((0.75, 1.0))
-    assert precision_recall_areas(np.full(4, 3.0), m) == (0.0, 0.0)  # a constant map detects nothing
+    assert precision_recall_areas(np.full(4, 3.0), m) == (
+        0.0,
+        0.0,
+    )  # a constant map detects nothing
     # scale and shift do not matter
-    assert precision_recall_areas(np.array([0.0, 2.0, 1.0, 4.0]) * 7 + 3, m) == pytest.approx((aup, aur))
+    assert precision_recall_areas(np.array([0.0, 2.0, 1.0, 4.0]) * 7 + 3, m) == pytest.approx(
+        (aup, aur)
+    )
 
 
 @pytest.mark.parametrize("padding", ["left", "right"])
@@ -229,10 +265,12 @@ def test_catalogue_and_config():
     assert names["aup"].startswith("[localization]") and names["aur"].startswith("[localization]")
     cfg = EvalConfig(drop_quantiles=(1.0, 0.5))
     assert cfg.drop_quantiles == (0.5, 1.0) and EvalConfig().cumulative_points == 50
-    for bad, match in (({"cumulative_fraction": 0.0}, "cumulative_fraction"),
-                       ({"drop_quantiles": (0.0, 1.0)}, "drop_quantiles"),
-                       ({"cumulative_points": 0}, "cumulative_points"),
-                       ({"cumulative_replacement": "blur"}, "cumulative replacement")):
+    for bad, match in (
+        ({"cumulative_fraction": 0.0}, "cumulative_fraction"),
+        ({"drop_quantiles": (0.0, 1.0)}, "drop_quantiles"),
+        ({"cumulative_points": 0}, "cumulative_points"),
+        ({"cumulative_replacement": "blur"}, "cumulative replacement"),
+    ):
         with pytest.raises(TsExplainError, match=match):
             EvalConfig(**bad)
 
@@ -246,8 +284,9 @@ def small(masked_ds, trained):
 def test_evaluate_reports_the_new_metrics_per_class_with_references(small, trained):
     ds, ex = small
     new = ["cumulative", "aup", "aur"]
-    table = evaluate(trained, ds, ex, metrics=new, n_boot=20, cumulative_points=8,
-                     drop_quantiles=(0.1, 0.5, 1.0))
+    table = evaluate(
+        trained, ds, ex, metrics=new, n_boot=20, cumulative_points=8, drop_quantiles=(0.1, 0.5, 1.0)
+    )
     assert {r.metric for r in table.rows} == {*CUMULATIVE_METRICS, "aup", "aur"}
     for m in CUMULATIVE_METRICS:
         rows = table.filter(metric=m).rows
@@ -264,8 +303,9 @@ def test_evaluate_reports_the_new_metrics_per_class_with_references(small, train
     # the trained model's Grad-CAM removes what matters faster than random blocks do
     cpd = table.filter(metric="cpd", cls="macro").rows[0]
     assert cpd.value > cpd.reference
-    again = evaluate(trained, ds, ex, metrics=new, n_boot=20, cumulative_points=8,
-                     drop_quantiles=(0.1, 0.5, 1.0))
+    again = evaluate(
+        trained, ds, ex, metrics=new, n_boot=20, cumulative_points=8, drop_quantiles=(0.1, 0.5, 1.0)
+    )
     assert again.to_json() == table.to_json()
 
 

@@ -35,13 +35,25 @@ def test_deletion_is_flat_while_the_ignored_half_goes(strategy, window, rng):
     X = rng.normal(size=(n, c, t)).astype(np.float32) + 0.5
     lengths = np.full(n, t)
     # rank the ignored second half first (it holds the larger values)
-    attr = np.concatenate([rng.uniform(0, 1, (n, c, t // 2)), rng.uniform(2, 3, (n, c, t // 2))], axis=2)
+    attr = np.concatenate(
+        [rng.uniform(0, 1, (n, c, t // 2)), rng.uniform(2, 3, (n, c, t // 2))], axis=2
+    )
     mean, sd = channel_stats(X, lengths, "right")
     noise = mean[None, :, None] + sd[None, :, None] * rng.standard_normal(X.shape)
     target = np.ones(n, dtype=np.int64)
     curves = perturbation_curves(
-        Predictor(model), X, lengths, "right", attr, target, level="time", window=window,
-        strategy=strategy, mean=mean, noise=noise, n_steps=20,
+        Predictor(model),
+        X,
+        lengths,
+        "right",
+        attr,
+        target,
+        level="time",
+        window=window,
+        strategy=strategy,
+        mean=mean,
+        noise=noise,
+        n_steps=20,
     )
     half = int(np.flatnonzero(curves.fractions == 0.5)[0])
     assert np.allclose(curves.deletion[:, : half + 1], curves.deletion[:, :1], atol=1e-6)
@@ -118,7 +130,9 @@ def test_linear_interpolation_fills_gaps():
     xt = torch.tensor(x)[None]
     out = fill(xt, torch.tensor(~kept)[None], "linear", means=torch.tensor([[[7.0]]]))
     assert out[0].tolist() == [[0.0, 1.0, 2.0, 3.0, 3.0, 3.0]]
-    none = fill(xt, torch.ones_like(torch.tensor(kept))[None], "linear", means=torch.tensor([[[7.0]]]))
+    none = fill(
+        xt, torch.ones_like(torch.tensor(kept))[None], "linear", means=torch.tensor([[[7.0]]])
+    )
     assert (none == 7.0).all()
 
 

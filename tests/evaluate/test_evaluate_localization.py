@@ -14,7 +14,9 @@ from tsexplain.evaluate.localization import (
 )
 
 
-def _patch_masks(n: int, c: int, t: int, rng: np.random.Generator, lengths: np.ndarray, padding: str) -> np.ndarray:
+def _patch_masks(
+    n: int, c: int, t: int, rng: np.random.Generator, lengths: np.ndarray, padding: str
+) -> np.ndarray:
     """One random patch of 3-10 steps on one channel of every case, inside its real steps."""
     mask = np.zeros((n, c, t), dtype=bool)
     for i, length in enumerate(lengths):

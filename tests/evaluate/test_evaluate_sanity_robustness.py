@@ -28,7 +28,11 @@ def test_layers_are_randomized_output_first_on_a_copy(trained):
     seen = []
     for name, model in cascading_randomization(trained, seed=0):
         assert model is not trained
-        changed = {k.rsplit(".", 1)[0] for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+        changed = {
+            k.rsplit(".", 1)[0]
+            for k, v in model.state_dict().items()
+            if not torch.equal(v, before[k])
+        }
         seen.append(name)
         assert changed == set(seen)  # cumulative: exactly the layers randomized so far
     assert all(torch.equal(v, before[k]) for k, v in trained.state_dict().items())
@@ -87,8 +91,9 @@ def test_max_sensitivity_known_answers(rng):
     lengths = np.full(20, 400)
     # a map that does not depend on the input is perfectly robust
     const = np.ones_like(X)
-    zero = max_sensitivity(lambda Z: np.ones_like(Z), X, lengths, "right", const, n_samples=4,
-                           scale=0.05, rng=rng)
+    zero = max_sensitivity(
+        lambda Z: np.ones_like(Z), X, lengths, "right", const, n_samples=4, scale=0.05, rng=rng
+    )
     assert np.allclose(zero, 0.0)
     # the identity map moves exactly as much as the input: about `scale` relative change
     ident = max_sensitivity(lambda Z: Z, X, lengths, "right", X, n_samples=4, scale=0.05, rng=rng)
@@ -118,7 +123,9 @@ def test_seed_stability_only_for_stochastic_methods(trained, masked_ds):
 
 def test_max_sensitivity_through_evaluate(trained, masked_ds):
     ex = tx.explain(trained, masked_ds, method="gradcam")
-    small = evaluate(trained, masked_ds, ex, metrics=["max_sensitivity"], n_boot=0, noise_scale=0.01)
+    small = evaluate(
+        trained, masked_ds, ex, metrics=["max_sensitivity"], n_boot=0, noise_scale=0.01
+    )
     large = evaluate(trained, masked_ds, ex, metrics=["max_sensitivity"], n_boot=0, noise_scale=0.5)
     assert 0 <= small.value("max_sensitivity") < large.value("max_sensitivity")
 

@@ -17,7 +17,9 @@ def test_class_rows_per_class_and_macro(rng):
     scores = np.concatenate([rng.normal(0.2, 0.05, 40), rng.normal(0.8, 0.05, 10), [np.nan] * 5])
     groups = np.array([0] * 40 + [1] * 10 + [1] * 5)
     ref = np.full(len(scores), 0.5)
-    rows = class_rows(scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=1)
+    rows = class_rows(
+        scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=1
+    )
     by = {r.cls: r for r in rows}
     assert set(by) == {"a", "b", "macro"}  # class "c" has no case: no row
     assert by["a"].n == 40 and by["b"].n == 10  # NaN cases are not counted
@@ -28,24 +30,33 @@ def test_class_rows_per_class_and_macro(rng):
         assert r.ci_low <= r.value <= r.ci_high
         assert r.ci_high - r.ci_low < 0.1
     # deterministic under the seed, and it depends on it
-    again = class_rows(scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=1)
-    other = class_rows(scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=2)
+    again = class_rows(
+        scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=1
+    )
+    other = class_rows(
+        scores, groups, ("a", "b", "c"), method="m", metric="x", reference=ref, n_boot=500, seed=2
+    )
     assert rows == again and rows != other
 
 
 def test_interval_width_shrinks_with_more_cases(rng):
     small = class_rows(rng.normal(size=20), np.zeros(20, int), ("a",), method="m", metric="x")[0]
-    large = class_rows(rng.normal(size=2000), np.zeros(2000, int), ("a",), method="m", metric="x")[0]
+    large = class_rows(rng.normal(size=2000), np.zeros(2000, int), ("a",), method="m", metric="x")[
+        0
+    ]
     assert (large.ci_high - large.ci_low) < (small.ci_high - small.ci_low) / 5
 
 
 def _table() -> ResultTable:
-    return ResultTable([
-        MetricRow("gradcam", "auroc", "time", "", "Normal", 0.9, 0.8, 0.95, 12, 0.5),
-        MetricRow("gradcam", "auroc", "time", "", "macro", 0.9, 0.8, 0.95, 12, 0.5),
-        MetricRow("gradcam", "wall_time", "", "batch_size=64", "all", 0.001, n=12),
-        MetricRow("saliency", "auroc", "time", "", "macro", math.nan, n=0),
-    ], skipped={"gradcam/mprt": "reason"})
+    return ResultTable(
+        [
+            MetricRow("gradcam", "auroc", "time", "", "Normal", 0.9, 0.8, 0.95, 12, 0.5),
+            MetricRow("gradcam", "auroc", "time", "", "macro", 0.9, 0.8, 0.95, 12, 0.5),
+            MetricRow("gradcam", "wall_time", "", "batch_size=64", "all", 0.001, n=12),
+            MetricRow("saliency", "auroc", "time", "", "macro", math.nan, n=0),
+        ],
+        skipped={"gradcam/mprt": "reason"},
+    )
 
 
 def test_csv_and_json_round_trip(tmp_path):

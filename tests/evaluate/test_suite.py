@@ -16,8 +16,12 @@ from tsexplain.evaluate.suite import PUBLISHED, SUITE_METRICS, SUITES, run_suite
 @pytest.fixture(scope="module")
 def small():
     return run_suite(
-        sets=["switch_feature"], methods=["saliency", "integrated_gradients", "attention"],
-        n_cases=120, n_explain=8, epochs=2, seed=0,
+        sets=["switch_feature"],
+        methods=["saliency", "integrated_gradients", "attention"],
+        n_cases=120,
+        n_explain=8,
+        epochs=2,
+        seed=0,
     )
 
 
@@ -34,7 +38,9 @@ def test_a_set_is_trained_explained_and_scored(small, tmp_path):
     method, value = res.best("auprc")
     assert value == max(s["auprc"] for s in res.scores.values()) and method in res.scores
     text = small.summary()
-    assert "switch_feature: gru" in text and "published, TIMING" in text and "random reference" in text
+    assert (
+        "switch_feature: gru" in text and "published, TIMING" in text and "random reference" in text
+    )
     comp = {(c["set"], c["metric"]) for c in small.comparison()}
     assert ("switch_feature", "aup") in comp and ("switch_feature", "aur") in comp
     paths = small.save(tmp_path / "out")
@@ -45,8 +51,12 @@ def test_a_set_is_trained_explained_and_scored(small, tmp_path):
 
 def test_same_seed_same_result(small):
     again = run_suite(
-        sets=["switch_feature"], methods=["saliency", "integrated_gradients", "attention"],
-        n_cases=120, n_explain=8, epochs=2, seed=0,
+        sets=["switch_feature"],
+        methods=["saliency", "integrated_gradients", "attention"],
+        n_cases=120,
+        n_explain=8,
+        epochs=2,
+        seed=0,
     )
     assert again.sets[0].accuracy == small.sets[0].accuracy
     for m, scores in small.sets[0].scores.items():
@@ -88,10 +98,25 @@ def test_cli_errors(args, message, tmp_path):
 
 def test_cli_runs_the_suite(tmp_path):
     out = tmp_path / "suite"
-    result = CliRunner().invoke(cli, [
-        "suite", "standard", "--sets", "spike", "--methods", "saliency,timing",
-        "--n-cases", "60", "--n-explain", "4", "--epochs", "1", "--out", str(out),
-    ])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "suite",
+            "standard",
+            "--sets",
+            "spike",
+            "--methods",
+            "saliency,timing",
+            "--n-cases",
+            "60",
+            "--n-explain",
+            "4",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "spike: gru" in result.output and "timing" in result.output
     data = json.loads((out / "suite.json").read_text())

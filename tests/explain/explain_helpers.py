@@ -14,6 +14,7 @@ from tsexplain.explain import Method, get_method
 
 N_CHANNELS, N_CLASSES = 2, 3
 
+
 def build_tiny(name: str, seed: int = 0, dtype: torch.dtype = torch.float32) -> nn.Module:
     """A registered model in its declared tiny configuration."""
     tiny = tx.models.model_class(name).tiny

@@ -127,9 +127,13 @@ def test_bad_hyperparameters(series):
         Occlusion(model, fill="noise")
     with pytest.raises(TsExplainError, match="unknown output"):
         ShapSegments(model, output="logits")
-    with pytest.raises(TsExplainError, match="saliency has no setting 'window'; its settings are: absolute=True"):
+    with pytest.raises(
+        TsExplainError, match="saliency has no setting 'window'; its settings are: absolute=True"
+    ):
         tx.explain(model, series, method="saliency", window=3)
-    with pytest.raises(TsExplainError, match="occlusion setting window must be an integer, got 'abc'"):
+    with pytest.raises(
+        TsExplainError, match="occlusion setting window must be an integer, got 'abc'"
+    ):
         tx.explain(model, series, method="occlusion", window="abc")
     with pytest.raises(TsExplainError, match="setting relu must be true or false"):
         tx.explain(model, series, method=["gradcam", "saliency"], gradcam={"relu": 1})

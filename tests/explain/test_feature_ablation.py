@@ -21,7 +21,9 @@ def test_channel_ablation_with_zero_fill_is_each_channels_contribution():
     model = _linear(c, t)
     x = torch.randn(4, c, t, dtype=torch.float64)
     w = model[1].weight.detach()[1].reshape(c, t)
-    a, _ = FeatureAblation(model, over="channels", fill="zero").attribute(x, torch.ones(4, dtype=torch.long), None, "right")
+    a, _ = FeatureAblation(model, over="channels", fill="zero").attribute(
+        x, torch.ones(4, dtype=torch.long), None, "right"
+    )
     expected = (x * w).sum(-1, keepdim=True).expand(-1, -1, t)
     torch.testing.assert_close(a, expected)
 
@@ -31,7 +33,9 @@ def test_time_segments_cover_every_step_once_and_sum_to_the_drop():
     model = _linear(c, t)
     x = torch.randn(2, c, t, dtype=torch.float64)
     w = model[1].weight.detach()[0].reshape(c, t)
-    a, _ = FeatureAblation(model, over="time", n_segments=4, fill="zero").attribute(x, torch.zeros(2, dtype=torch.long), None, "right")
+    a, _ = FeatureAblation(model, over="time", n_segments=4, fill="zero").attribute(
+        x, torch.zeros(2, dtype=torch.long), None, "right"
+    )
     contrib = (x * w).sum(1)  # (N, T): a linear score's drop for zeroing a segment is its sum
     for seg in range(4):
         sl = slice(3 * seg, 3 * seg + 3)

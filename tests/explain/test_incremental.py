@@ -43,7 +43,9 @@ def data() -> tx.data.Dataset:
 def test_incremental_equals_full_forward(name, padding, settings, data) -> None:
     ds = data.with_padding(padding)
     model = _tiny(name)
-    full = Occlusion(model, incremental=False, **settings)(ds.X, lengths=ds.lengths, padding=padding)
+    full = Occlusion(model, incremental=False, **settings)(
+        ds.X, lengths=ds.lengths, padding=padding
+    )
     fast = Occlusion(model, incremental=True, **settings)(ds.X, lengths=ds.lengths, padding=padding)
     assert np.abs(full).max() > 0
     assert np.abs(fast - full).max() <= 1e-5 * max(1.0, float(np.abs(full).max()))

@@ -63,7 +63,11 @@ KINDS = ["module", "callable", "callable_with_lengths"]
 
 
 def _as(kind: str, model):
-    return {"module": model, "callable": _proba_unaware(model), "callable_with_lengths": _proba_aware(model)}[kind]
+    return {
+        "module": model,
+        "callable": _proba_unaware(model),
+        "callable_with_lengths": _proba_aware(model),
+    }[kind]
 
 
 @pytest.mark.parametrize("strategy", REPLACEMENTS)
@@ -73,8 +77,17 @@ def test_explained_and_evaluated_probabilities_agree(kind, padding, strategy):
     X, lengths = _padded(padding)
     f = _as(kind, _model())
     ex = tx.explain(f, X, method="occlusion", lengths=lengths, padding=padding, window=5)
-    table = tx.evaluate(f, X, ex, metrics=["deletion_auc"], lengths=lengths, padding=padding,
-                        replacements=(strategy,), units=("point",), n_boot=0)
+    table = tx.evaluate(
+        f,
+        X,
+        ex,
+        metrics=["deletion_auc"],
+        lengths=lengths,
+        padding=padding,
+        replacements=(strategy,),
+        units=("point",),
+        n_boot=0,
+    )
     explained = ex.probabilities[np.arange(len(X)), ex.target]
     deletion = next(c for c in table.curves if c.kind == "deletion")
     insertion = next(c for c in table.curves if c.kind == "insertion")
@@ -89,12 +102,16 @@ def test_callable_and_module_are_one_function(padding):
     length-unaware module does; both give the unpadded series' probabilities."""
     X, lengths = _padded(padding)
     model = _model()
-    ex_call = tx.explain(_proba_unaware(model), X, method="occlusion", lengths=lengths, padding=padding, window=5)
+    ex_call = tx.explain(
+        _proba_unaware(model), X, method="occlusion", lengths=lengths, padding=padding, window=5
+    )
     for i, n in enumerate(lengths):
         sl = slice(30 - n, 30) if padding == "left" else slice(0, n)
         alone = tx.explain(_proba_unaware(model), X[i : i + 1, :, sl], method="occlusion", window=5)
         np.testing.assert_allclose(ex_call.probabilities[i], alone.probabilities[0], rtol=1e-6)
-        np.testing.assert_allclose(ex_call.attributions[i, :, sl], alone.attributions[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            ex_call.attributions[i, :, sl], alone.attributions[0], rtol=1e-4, atol=1e-6
+        )
 
 
 def test_one_fill_serves_methods_baselines_and_metrics():

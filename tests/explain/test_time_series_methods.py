@@ -68,7 +68,9 @@ def test_segments_hold_the_requested_share_and_lengths():
 def test_cells_that_never_move_get_zero_and_are_counted():
     X, model = _series(3, 1, 40), Linear()
     method = Timing(model, n_steps=4, n_segments=3, min_length=40, max_length=40)
-    ex = tx.explain(model, X, method="timing", n_steps=4, n_segments=3, min_length=40, max_length=40)
+    ex = tx.explain(
+        model, X, method="timing", n_steps=4, n_segments=3, min_length=40, max_length=40
+    )
     assert np.all(method(X) == 0) and np.all(ex.attributions == 0)
     assert ex.diagnostics["unmoved_cells"] == 3 * 40
 
@@ -103,7 +105,9 @@ def test_reference_quantiles_round_trip_through_the_settings():
     q = channel_quantiles(ds, 11)
     assert q.shape == (3, 11) and np.all(np.diff(q, axis=1) >= 0)
     model = tx.models.build("causal_cnn", 3, 2, seed=0, filters=(4,))
-    ex = tx.explain(model, ds, method="temporal_occlusion", reference=ds, n_quantiles=11, n_samples=2)
+    ex = tx.explain(
+        model, ds, method="temporal_occlusion", reference=ds, n_quantiles=11, n_samples=2
+    )
     again = tx.explain(model, ds, method="temporal_occlusion", **ex.params)
     np.testing.assert_array_equal(ex.attributions, again.attributions)
     with pytest.raises(tx.TsExplainError, match="channel"):
@@ -151,9 +155,13 @@ def test_gru_reads_its_state_after_the_last_real_step():
         right = model(x, lengths, "right")
         for i, n in enumerate(lengths.tolist()):
             _, h = model.gru(x[i : i + 1, :, :n].transpose(1, 2))
-            np.testing.assert_allclose(right[i].numpy(), model.fc(h[-1])[0].numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                right[i].numpy(), model.fc(h[-1])[0].numpy(), rtol=1e-5, atol=1e-6
+            )
         left = tx.data.repad(x, lengths, "right", "left")
-        np.testing.assert_allclose(model(left, lengths, "left").numpy(), right.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            model(left, lengths, "left").numpy(), right.numpy(), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_recurrent_pooling_choices_and_checkpoints(tmp_path):

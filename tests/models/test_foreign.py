@@ -127,9 +127,7 @@ def test_cli_explains_and_evaluates_a_pickled_classifier(data, tmp_path) -> None
             cli, ["explain", *base, "--trust-pickle", "--method", method, "--out", str(out)]
         )
         assert res.exit_code == 0, res.output
-        res = runner.invoke(
-            cli, ["evaluate", *base, "--trust-pickle", "--explanations", str(out)]
-        )
+        res = runner.invoke(cli, ["evaluate", *base, "--trust-pickle", "--explanations", str(out)])
         assert res.exit_code == 0, res.output
         assert "deletion" in res.output or "insertion" in res.output, res.output
 

@@ -347,7 +347,9 @@ def test_cascading_randomization_of_a_keras_model(tmp_path) -> None:
     built.save(path)
     model = tx.load_model(path)
     kinds = (L.Dense, L.Conv1D)
-    assert randomizable_layers(model) == [x.name for x in built.layers if isinstance(x, kinds)][::-1]
+    assert (
+        randomizable_layers(model) == [x.name for x in built.layers if isinstance(x, kinds)][::-1]
+    )
     data = tx.data.make_sensor_failure(6, n_channels=1, min_length=48, max_length=48, seed=0)
     before = tx.predict_proba(model, data)
     ex = tx.explain(model, data, method="gradcam")

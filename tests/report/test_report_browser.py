@@ -13,7 +13,9 @@ import tsexplain as tx
 
 PLOTTED = """() => document.getElementById('tsx-case-plot').data.map(
     t => ({y: Array.from(t.y), colour: Array.from(t.marker.color)}))"""
-LISTED = """() => Array.from(document.querySelectorAll('#tsx-cell-list li'), li => li.textContent)"""
+LISTED = (
+    """() => Array.from(document.querySelectorAll('#tsx-cell-list li'), li => li.textContent)"""
+)
 
 
 def _case_number(text: str) -> int:
@@ -34,7 +36,10 @@ def test_page_loads_offline_without_errors(report_file, open_page):
         assert page.eval(f"() => !!document.getElementById('{section}')"), section
     # both plots drew their traces
     assert page.eval("() => document.getElementById('tsx-training-plot').data.length") >= 2
-    assert page.eval("() => document.querySelectorAll('#tsx-case-plot .scatterlayer .trace').length") == 3
+    assert (
+        page.eval("() => document.querySelectorAll('#tsx-case-plot .scatterlayer .trace').length")
+        == 3
+    )
 
 
 def test_confusion_cell_lists_exactly_its_cases(report_file, report_data, report_model, open_page):
@@ -152,7 +157,9 @@ def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data,
     assert "Normal & <b>fine</b>" in text
     assert page.page.text_content("h1") == f"tsexplain report: {EVIL_NAME}"
     assert page.eval("() => document.title") == f"tsexplain report: {EVIL_NAME}"
-    options = page.eval("() => Array.from(document.querySelectorAll('#tsx-case option'), o => o.text)")
+    options = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-case option'), o => o.text)"
+    )
     assert options and all(EVIL_CLASS in o for o in options)  # filtered to true class 1
     page.page.click("#confusion button.cell[data-true='1'][data-pred='1']")
     assert EVIL_CLASS in page.page.text_content("#tsx-cell-list h3")

@@ -102,7 +102,12 @@ def test_mask_intervals_match_the_data(report_file, report_data):
 def test_large_data_embeds_a_sample_and_counts_every_case(tmp_path, report_data, report_model):
     model, _ = report_model
     out = build_report(
-        model, report_data, tmp_path / "r.html", methods=["saliency"], max_cases=10, prototypes=False
+        model,
+        report_data,
+        tmp_path / "r.html",
+        methods=["saliency"],
+        max_cases=10,
+        prototypes=False,
     )
     data = page_data(out)
     assert len(data["cases"]["cases"]["index"]) == 10
@@ -114,7 +119,9 @@ def test_large_data_embeds_a_sample_and_counts_every_case(tmp_path, report_data,
 def test_missing_inputs_leave_sections_out_and_say_so(tmp_path, report_data, report_model):
     model, _ = report_model
     no_mask = report_data.subset(np.arange(20))
-    no_mask = tx.data.Dataset(no_mask.X, no_mask.y, no_mask.lengths, no_mask.padding, no_mask.classes)
+    no_mask = tx.data.Dataset(
+        no_mask.X, no_mask.y, no_mask.lengths, no_mask.padding, no_mask.classes
+    )
     out = build_report(model, no_mask, tmp_path / "r.html", methods=["saliency"], prototypes=False)
     text = out.read_text(encoding="utf-8")
     assert 'id="training"' not in text and 'id="benchmark"' not in text
@@ -127,8 +134,12 @@ def test_missing_inputs_leave_sections_out_and_say_so(tmp_path, report_data, rep
 def test_evaluation_and_benchmark_sections(tmp_path, report_data, report_model):
     model, result = report_model
     bench = tx.benchmark(
-        model, report_data, ["gradcam", "saliency"], metrics=["localization", "mprt"],
-        max_cases=20, n_boot=20,
+        model,
+        report_data,
+        ["gradcam", "saliency"],
+        metrics=["localization", "mprt"],
+        max_cases=20,
+        n_boot=20,
     )
     out = build_report(
         model, report_data, tmp_path / "r.html", methods=["gradcam"],
@@ -152,7 +163,9 @@ def test_given_explanations_are_shown(tmp_path, report_data, report_model):
     assert [m["name"] for m in methods] == ["input_x_gradient"]
     index = page_data(out)["cases"]["cases"]["index"]
     k = 3
-    real = ex.attributions[index[k], :, report_data.n_timepoints - int(report_data.lengths[index[k]]) :]
+    real = ex.attributions[
+        index[k], :, report_data.n_timepoints - int(report_data.lengths[index[k]]) :
+    ]
     m = methods[0]
     assert np.allclose(np.array(m["a"][k]) * m["vmax"] / m["units"], real, atol=1e-3 * m["vmax"])
 
@@ -253,7 +266,9 @@ def test_prototypes_shown_as_given(tmp_path, report_data, report_model):
 
     model, _ = report_model
     protos = class_prototypes(model, report_data, n_steps=10)
-    out = build_report(model, report_data, tmp_path / "r.html", methods=["saliency"], prototypes=protos)
+    out = build_report(
+        model, report_data, tmp_path / "r.html", methods=["saliency"], prototypes=protos
+    )
     items = page_data(out)["prototypes"]["items"]
     assert [i["cls"] for i in items] == protos.targets.tolist()
     assert np.allclose([i["probability"] for i in items], protos.probability, rtol=1e-3)

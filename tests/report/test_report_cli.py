@@ -30,7 +30,13 @@ def files(tmp_path_factory, report_data, report_model) -> dict[str, Path]:
         report_data.classes, report_data.channel_names,
     ).save(root / "no_mask.npz")  # fmt: skip
     (root / "a_file").write_text("x")
-    return {"root": root, "run": root / "run", "bare": root / "bare_model", "data": data, "plain": plain}
+    return {
+        "root": root,
+        "run": root / "run",
+        "bare": root / "bare_model",
+        "data": data,
+        "plain": plain,
+    }
 
 
 def _run(*args: object) -> object:

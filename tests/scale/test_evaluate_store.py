@@ -30,22 +30,40 @@ def setup(
     if request.param == "channel":
         # raw values in other units; the model standardises them with saved statistics, which
         # every chunk (and the metrics' mean and noise fills) must see
-        raw = tx.data.Dataset(10 * ds.X + 3 * (ds.X != 0), ds.y, lengths=ds.lengths,
-                              padding=ds.padding, classes=ds.classes, mask=ds.mask)
+        raw = tx.data.Dataset(
+            10 * ds.X + 3 * (ds.X != 0),
+            ds.y,
+            lengths=ds.lengths,
+            padding=ds.padding,
+            classes=ds.classes,
+            mask=ds.mask,
+        )
         model.meta["normalise"] = tx.data.normalise(raw, "channel")[1]
         ds = raw
     ds.save(folder / "d.npz")
     tx.save_model(model, folder / "model")
-    explain_to_store(folder / "model", folder / "d.npz", folder / "s.zarr", method=["gradcam", "saliency"], chunk_size=16)
+    explain_to_store(
+        folder / "model",
+        folder / "d.npz",
+        folder / "s.zarr",
+        method=["gradcam", "saliency"],
+        chunk_size=16,
+    )
     return folder / "model", folder / "d.npz", folder / "s.zarr", ds
 
 
 def _whole(store: Path, ds: tx.data.Dataset, method: str, resolution: str) -> tx.Explanation:
     g = zarr.open_group(str(store), mode="r")
     return tx.Explanation(
-        attributions=g[f"attributions/{method}"][:], method=method, target=g["target"][:],
-        predicted=g["predicted"][:], probabilities=g["probabilities"][:], lengths=ds.lengths,
-        padding=ds.padding, resolution=resolution, params={},
+        attributions=g[f"attributions/{method}"][:],
+        method=method,
+        target=g["target"][:],
+        predicted=g["predicted"][:],
+        probabilities=g["probabilities"][:],
+        lengths=ds.lengths,
+        padding=ds.padding,
+        resolution=resolution,
+        params={},
     )
 
 
@@ -55,8 +73,11 @@ def test_streamed_table_equals_in_memory(setup) -> None:
     got = evaluate_store(model_path, data, store, METRICS, **kw)
     model = tx.load_model(model_path)
     want = tx.evaluate(
-        model, ds, [_whole(store, ds, "gradcam", "time"), _whole(store, ds, "saliency", "channel-time")],
-        METRICS, **kw,
+        model,
+        ds,
+        [_whole(store, ds, "gradcam", "time"), _whole(store, ds, "saliency", "channel-time")],
+        METRICS,
+        **kw,
     )
     key = lambda r: (r.method, r.metric, r.level, r.variant, r.cls)  # noqa: E731
     g, w = {key(r): r for r in got.rows}, {key(r): r for r in want.rows}
@@ -95,15 +116,40 @@ def test_cli_evaluates_a_store(setup, tmp_path) -> None:
 
     model_path, data, store, _ = setup
     out = tmp_path / "t.json"
-    res = CliRunner().invoke(cli, [
-        "evaluate", "--model", str(model_path), "--data", str(data), "--explanations", str(store),
-        "--metric", "gini", "--metric", "auroc", "--out", str(out), "--no-progress",
-    ])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--model",
+            str(model_path),
+            "--data",
+            str(data),
+            "--explanations",
+            str(store),
+            "--metric",
+            "gini",
+            "--metric",
+            "auroc",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "gradcam" in res.output and "saliency" in res.output and "auroc" in res.output
     assert {r.metric for r in ResultTable.read_json(out).rows} == {"gini", "auroc"}
-    res = CliRunner().invoke(cli, [
-        "evaluate", "--model", str(model_path), "--data", str(data), "--explanations", str(store),
-        "--cases", "0:5",
-    ])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--model",
+            str(model_path),
+            "--data",
+            str(data),
+            "--explanations",
+            str(store),
+            "--cases",
+            "0:5",
+        ],
+    )
     assert res.exit_code == 2 and "evaluated whole" in res.output

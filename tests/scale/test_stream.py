@@ -234,7 +234,9 @@ def test_full_disk_keeps_finished_chunks_and_resumes(saved, tmp_path, monkeypatc
         return real(self, key, value)
 
     monkeypatch.setattr(zarr.Array, "__setitem__", full_at_case_40)
-    with pytest.raises(TsExplainError, match=r"cannot write chunk 2 .*No space left on device.*resume"):
+    with pytest.raises(
+        TsExplainError, match=r"cannot write chunk 2 .*No space left on device.*resume"
+    ):
         explain_to_store(model_path, data, store, chunk_size=20)
     monkeypatch.undo()
     assert zarr.open_group(str(store))["done"][:].tolist() == [1, 1, 0, 0, 0]
@@ -280,7 +282,7 @@ def test_bad_input(saved, tmp_path) -> None:
     with pytest.raises(TsExplainError, match="not a tsexplain explanation store"):
         explain_to_store(model_path, data, tmp_path / "plain")
     assert (tmp_path / "plain" / "notes.txt").read_text() == "mine"
-    good = (tmp_path / "good.npy")
+    good = tmp_path / "good.npy"
     np.save(good, _series(10))
     (tmp_path / "cut.npy").write_bytes(good.read_bytes()[:400])
     with pytest.raises(TsExplainError, match="shorter than its header declares"):
@@ -325,7 +327,14 @@ def test_cli_store_and_its_errors(saved, tmp_path) -> None:
 def test_ucr_text_read_by_lines_equals_whole_read(tmp_path) -> None:
     lines = ["b\t1.0\t2.0\t3.0\tNaN", "a\t0.5\t-1\t2\t4", "c\t7\tNaN\tNaN\tNaN", "a\t1e-3\t2\t3\t4"]
     (tmp_path / "u.tsv").write_text("\n".join(lines) + "\n")
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "ucr" / "ECG200" / "ECG200_TEST.tsv"
+    shared = (
+        Path(__file__).resolve().parents[3]
+        / "shared"
+        / "data"
+        / "ucr"
+        / "ECG200"
+        / "ECG200_TEST.tsv"
+    )
     for path in [tmp_path / "u.tsv", *([shared] if shared.exists() else [])]:
         whole = tx.data.load(path)
         source = open_source(path)

@@ -19,9 +19,9 @@ X = np.array([[0, 1, 2, 3], [0, 0, 5, 7], [2, 4, 6, 8], [0, 0, 0, 10]], dtype=np
 Y = np.array([0, 0, 0, 1])
 LENGTHS = np.array([3, 2, 4, 1])
 # Attributions on the real steps; the pad holds 99, which must never be averaged.
-A = np.array(
-    [[99, 1, -1, 2], [99, 99, 3, -3], [0, 2, 4, -6], [99, 99, 99, 5]], dtype=np.float32
-)[:, None]
+A = np.array([[99, 1, -1, 2], [99, 99, 3, -3], [0, 2, 4, -6], [99, 99, 99, 5]], dtype=np.float32)[
+    :, None
+]
 
 
 def _data(padding: str = "left") -> tx.data.Dataset:

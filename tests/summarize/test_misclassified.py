@@ -53,7 +53,9 @@ def test_cells_cases_order_and_maps(case):
     W = model.weight.detach().numpy()
     for cell in mis.cells:
         assert cell.true != cell.predicted
-        assert (ds.y[cell.indices] == cell.true).all() and (pred[cell.indices] == cell.predicted).all()
+        assert (ds.y[cell.indices] == cell.true).all() and (
+            pred[cell.indices] == cell.predicted
+        ).all()
         assert (np.diff(cell.confidence) <= 0).all()  # most confident first
         np.testing.assert_allclose(cell.confidence, probs[cell.indices, cell.predicted], rtol=1e-5)
         np.testing.assert_allclose(cell.true_probability, probs[cell.indices, cell.true], rtol=1e-5)

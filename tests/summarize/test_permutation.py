@@ -42,8 +42,12 @@ def test_only_the_read_channel_and_window_matter(full):
 
 
 def test_probability_score_and_seeding(full):
-    a = permutation_importance(reads_channel_1_steps_5_to_9, full, window=10, score="probability", n_repeats=2, seed=5)
-    b = permutation_importance(reads_channel_1_steps_5_to_9, full, window=10, score="probability", n_repeats=2, seed=5)
+    a = permutation_importance(
+        reads_channel_1_steps_5_to_9, full, window=10, score="probability", n_repeats=2, seed=5
+    )
+    b = permutation_importance(
+        reads_channel_1_steps_5_to_9, full, window=10, score="probability", n_repeats=2, seed=5
+    )
     np.testing.assert_array_equal(a.channel_drop, b.channel_drop)
     np.testing.assert_array_equal(a.window_drop, b.window_drop)
     probs = reads_channel_1_steps_5_to_9(full.X)
@@ -78,7 +82,9 @@ def test_variable_length_never_reads_or_writes_the_pad():
 
 def test_a_window_with_fewer_than_two_cases_has_no_importance():
     X = np.random.default_rng(0).normal(size=(4, 1, 10)).astype(np.float32)
-    ds = tx.data.Dataset(X, np.array([0, 1, 0, 1]), lengths=np.array([10, 4, 4, 4]), padding="right")
+    ds = tx.data.Dataset(
+        X, np.array([0, 1, 0, 1]), lengths=np.array([10, 4, 4, 4]), padding="right"
+    )
     imp = permutation_importance(lambda x: _softmax2(x[:, 0, :1].sum(1)), ds, window=5, n_repeats=2)
     assert imp.window_cases.tolist() == [4, 1]
     assert np.isnan(imp.window_drop[:, 1]).all() and np.isnan(imp.window_mean[1])

@@ -49,8 +49,15 @@ def ds() -> tx.data.Dataset:
     lengths = rng.integers(10, 17, size=24)
     mask = np.zeros(X.shape, dtype=bool)
     mask[:, 0, -4:] = True
-    return tx.data.Dataset(X, rng.integers(0, 2, size=24), lengths=lengths, padding="left",
-                           classes=NAMES, channel_names=("$a$", "b"), mask=mask)
+    return tx.data.Dataset(
+        X,
+        rng.integers(0, 2, size=24),
+        lengths=lengths,
+        padding="left",
+        classes=NAMES,
+        channel_names=("$a$", "b"),
+        mask=mask,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +76,11 @@ def _literal(fig: Figure) -> None:
 
 def test_class_average_and_channel_time_map(ds, model):
     avg = class_averages(tx.explain(model, ds, method="input_x_gradient"), ds)
-    for fig in (plot_class_average(avg), plot_class_average(avg, absolute=False),
-                plot_channel_time_map(avg)):
+    for fig in (
+        plot_class_average(avg),
+        plot_class_average(avg, absolute=False),
+        plot_channel_time_map(avg),
+    ):
         assert isinstance(fig, Figure)
         _literal(fig)
         fig.canvas.draw()

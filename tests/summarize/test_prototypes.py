@@ -142,7 +142,9 @@ def test_distances_over_shared_real_steps():
     b = np.array([[[1.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 3.0, 6.0]]])
     real_b = np.array([[True, True, False, False], [False, False, True, True]])
     # case 0 shares steps 0, 1: diffs 0, 2 -> sqrt(2); case 1 steps 2, 3: diffs 0, -2
-    np.testing.assert_allclose(rms_distances(a, np.ones((1, 4), bool), b, real_b), [[2**0.5, 2**0.5]])
+    np.testing.assert_allclose(
+        rms_distances(a, np.ones((1, 4), bool), b, real_b), [[2**0.5, 2**0.5]]
+    )
     # a scale divides each channel first
     np.testing.assert_allclose(
         rms_distances(a, np.ones((1, 4), bool), b, real_b, scale=np.array([2.0])), [[0.5**0.5] * 2]

@@ -52,13 +52,20 @@ def test_selection_rule_counts_the_split_it_would_make():
 def test_recipe_defaults_and_explicit_choices():
     r = tx.train.default_recipe(_data(40), "fcn")
     assert (r.epochs, r.lr, r.scheduler, r.plateau_patience, r.min_lr) == (
-        2000, 1e-3, "plateau", "auto", 1e-4
+        2000,
+        1e-3,
+        "plateau",
+        "auto",
+        1e-4,
     )
     assert r.time_budget == 300.0 and r.normalise == "channel"
     assert tx.train.default_recipe(_data(40), "inception").epochs == 1500
     asked = tx.train.default_recipe(_data(40), val_fraction=0.25, epochs=7, batch_size=3)
     assert (asked.val_fraction, asked.monitor, asked.epochs, asked.batch_size) == (
-        0.25, "val_loss", 7, 3
+        0.25,
+        "val_loss",
+        7,
+        3,
     )
     assert tx.train.default_recipe(_data(600), val_fraction=0).monitor == "loss"
     with pytest.raises(TsExplainError, match="normalise"):
@@ -103,8 +110,14 @@ def test_time_budget_ends_training_and_says_so():
 def _stalled(**options) -> tx.train.FitResult:
     """lr 0 and one batch: the loss is the same every epoch, the rate at its floor at once."""
     return tx.fit(
-        _tiny(), _data(20), batch_size=20, lr=0.0, min_lr=0.0, scheduler="plateau",
-        progress=False, **options,
+        _tiny(),
+        _data(20),
+        batch_size=20,
+        lr=0.0,
+        min_lr=0.0,
+        scheduler="plateau",
+        progress=False,
+        **options,
     )
 
 
@@ -148,8 +161,9 @@ def test_ensemble_members_train_independently_with_their_own_seeds():
         for key, value in member.state_dict().items():
             assert torch.equal(value, alone.state_dict()[key]), (i, key)
     assert model.meta["classes"] == list(ds.classes)
-    shared = tx.fit(_tiny("inception_ensemble"), ds, epochs=100_000, time_budget=2.0,
-                    progress=False)
+    shared = tx.fit(
+        _tiny("inception_ensemble"), ds, epochs=100_000, time_budget=2.0, progress=False
+    )
     for r in shared.members:  # each gets half: it stops before an epoch would pass 1 s
         longest = max(row["seconds"] for row in r.history)
         assert r.stop_reason == "time_budget" and r.seconds <= 1.0 + longest
@@ -166,8 +180,20 @@ def test_cli_default_recipe_is_recorded_with_the_checkpoint(tmp_path):
     path = _write(tmp_path, ds)
     out = tmp_path / "run"
     res = CliRunner().invoke(
-        cli, ["train", "--data", str(path), "--out", str(out), "--model", "fcn", "--param",
-              "filters=[4,4,4]", "--epochs", "4"],
+        cli,
+        [
+            "train",
+            "--data",
+            str(path),
+            "--out",
+            str(out),
+            "--model",
+            "fcn",
+            "--param",
+            "filters=[4,4,4]",
+            "--epochs",
+            "4",
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "selection by training loss" in res.stdout and "batch 4" in res.stdout
@@ -190,8 +216,20 @@ def test_cli_default_recipe_is_recorded_with_the_checkpoint(tmp_path):
 def test_cli_small_validation_split_warns_and_goes_on(tmp_path):
     path = _write(tmp_path, _data(40))
     res = CliRunner().invoke(
-        cli, ["train", "--data", str(path), "--out", str(tmp_path / "o"), "--val-fraction",
-              "0.1", "--epochs", "1", "--param", "filters=[4,4,4]"],
+        cli,
+        [
+            "train",
+            "--data",
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+            "--val-fraction",
+            "0.1",
+            "--epochs",
+            "1",
+            "--param",
+            "filters=[4,4,4]",
+        ],
     )
     assert res.exit_code == 0, res.output
     warned = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
@@ -237,8 +275,9 @@ def test_train_with_recipe_warns_splits_and_records():
     ds = _data(40)
     offset = ds.X + 5.0 * ds.y[:, None, None] * (ds.X != 0)  # the class is the level
     levelled = tx.data.Dataset(offset, ds.y, lengths=ds.lengths, classes=ds.classes)
-    recipe = tx.train.default_recipe(levelled, "fcn", epochs=2, normalise="series",
-                                     val_fraction=0.25)
+    recipe = tx.train.default_recipe(
+        levelled, "fcn", epochs=2, normalise="series", val_fraction=0.25
+    )
     with pytest.warns(DataWarning, match="level and scale") as caught:
         run = tx.train.train_with_recipe(_tiny(), levelled, recipe, progress=False)
     assert all(issubclass(w.category, DataWarning) for w in caught)
@@ -248,13 +287,15 @@ def test_train_with_recipe_warns_splits_and_records():
     assert training["monitor"] == "val_loss" and training["epochs_run"] == 2
     assert any("level and scale" in w for w in training["warnings"])
     # validation data of its own: no split, and it picks the epoch
-    given = tx.train.train_with_recipe(_tiny(), ds, tx.train.default_recipe(ds, epochs=1),
-                                       val=_data(10, seed=5), progress=False)
+    given = tx.train.train_with_recipe(
+        _tiny(), ds, tx.train.default_recipe(ds, epochs=1), val=_data(10, seed=5), progress=False
+    )
     assert given.train.n_cases == 40 and given.recipe.monitor == "val_loss"
     assert "10 validation series given" in given.recipe.rule
     with pytest.raises(TsExplainError, match="early stopping watches the validation loss"):
-        tx.train.train_with_recipe(_tiny(), ds, tx.train.default_recipe(ds, epochs=1),
-                                   patience=2, progress=False)
+        tx.train.train_with_recipe(
+            _tiny(), ds, tx.train.default_recipe(ds, epochs=1), patience=2, progress=False
+        )
 
 
 def test_the_command_lines_rules_hold_for_python_users(tmp_path):
@@ -263,7 +304,9 @@ def test_the_command_lines_rules_hold_for_python_users(tmp_path):
     ds = _data(40)
     recipe = tx.train.default_recipe(ds, "fcn", epochs=1)
     two = tx.data.Dataset(ds.X[:, :2], ds.y, lengths=ds.lengths, classes=ds.classes)
-    with pytest.raises(TsExplainError, match=r"^the validation data: 2 channel\(s\), but the training data has 3"):
+    with pytest.raises(
+        TsExplainError, match=r"^the validation data: 2 channel\(s\), but the training data has 3"
+    ):
         tx.train.train_with_recipe(_tiny(), ds, recipe, val=two, progress=False)
     # the command line names the files
     with pytest.raises(TsExplainError, match=r"^two\.npz: 2 channel\(s\), but train\.npz has 3"):

@@ -37,7 +37,9 @@ def _check_case_info(info: Mapping[str, Any], n_cases: int) -> Mapping[str, np.n
     out: dict[str, np.ndarray] = {}
     for key, values in info.items():
         if not isinstance(key, str) or not key or "/" in key:
-            raise TsExplainError(f"case_info names must be non-empty strings without '/', got {key!r}")
+            raise TsExplainError(
+                f"case_info names must be non-empty strings without '/', got {key!r}"
+            )
         try:
             arr = np.array(values)  # a copy: the caller's array may change, ours may not
         except ValueError:

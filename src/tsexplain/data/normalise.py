@@ -178,7 +178,9 @@ def normalise_array(
     if kind == "channel":
         assert spec is not None
         m = _check_stats(spec["mean"], X.shape[1], "means")
-        return _standardise_array(X, lengths, padding, m, _check_stats(spec["std"], X.shape[1], "deviations"))
+        return _standardise_array(
+            X, lengths, padding, m, _check_stats(spec["std"], X.shape[1], "deviations")
+        )
     return X
 
 

@@ -124,4 +124,3 @@ def trailing_lengths(X: np.ndarray) -> np.ndarray:
     real = np.isfinite(X).any(axis=1)  # (n, T)
     t = X.shape[-1]
     return np.where(real.any(axis=1), t - np.argmax(real[:, ::-1], axis=1), 0).astype(np.int64)
-

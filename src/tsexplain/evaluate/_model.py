@@ -67,6 +67,11 @@ class MethodRunner:
         seeds torch's generators for the run, ``override`` replaces method parameters."""
         method = self.build(model, **override)
         with seeded(torch_seed):
-            out = method(X, target=np.asarray(target, dtype=np.int64), lengths=lengths, padding=padding,
-                         batch_size=self.batch_size)
+            out = method(
+                X,
+                target=np.asarray(target, dtype=np.int64),
+                lengths=lengths,
+                padding=padding,
+                batch_size=self.batch_size,
+            )
         return np.asarray(out, dtype=np.float32)

@@ -98,5 +98,7 @@ def class_rows(
         lo = hi = math.nan
     refs = [r for r in class_refs if math.isfinite(r)]
     macro_ref = float(np.mean(refs)) if refs and len(refs) == len(class_refs) else math.nan
-    rows.append(MetricRow(method, metric, level, variant, "macro", macro, lo, hi, n_total, macro_ref))
+    rows.append(
+        MetricRow(method, metric, level, variant, "macro", macro, lo, hi, n_total, macro_ref)
+    )
     return rows

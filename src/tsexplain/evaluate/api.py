@@ -53,28 +53,79 @@ METRICS: dict[str, tuple[str, str]] = {
     "auprc": ("localization", "average precision of |a| for the ground-truth mask (higher)"),
     "pointing_game": ("localization", "1 if the most relevant cell lies in the mask (higher)"),
     "relevance_mass": ("localization", "share of relevance inside the mask (higher)"),
-    "relevance_rank": ("localization", "share of the |mask| top-ranked cells inside the mask (higher)"),
-    "aup": ("localization", "area under precision vs threshold of min-max normalised |a| for the mask (higher)"),
-    "aur": ("localization", "area under recall vs threshold of min-max normalised |a| for the mask (higher)"),
-    "deletion_auc": ("faithfulness", "area under the target probability as relevant cells are deleted (lower)"),
-    "insertion_auc": ("faithfulness", "area under the target probability as relevant cells are inserted (higher)"),
-    "flip_fraction": ("faithfulness", "smallest deleted fraction that changes the predicted label (lower)"),
-    "cpd": ("cumulative", "summed L1 change of the class probabilities as the K most |a|-relevant cells are removed one by one (higher)"),
-    "cpp": ("cumulative", "summed L1 change of the class probabilities as the K least |a|-relevant cells are removed one by one (lower)"),
-    "auc_s_top": ("cumulative", "area under the relative target-score drop vs share perturbed, top positive-relevance quantiles first (higher)"),
-    "f_score": ("cumulative", "A_top (1 - A_bottom) / (A_top + 1 - A_bottom) of the top and bottom score-drop areas (higher)"),
-    "mprt": ("sanity", "rank correlation with the map after randomizing layers, output first (lower)"),
+    "relevance_rank": (
+        "localization",
+        "share of the |mask| top-ranked cells inside the mask (higher)",
+    ),
+    "aup": (
+        "localization",
+        "area under precision vs threshold of min-max normalised |a| for the mask (higher)",
+    ),
+    "aur": (
+        "localization",
+        "area under recall vs threshold of min-max normalised |a| for the mask (higher)",
+    ),
+    "deletion_auc": (
+        "faithfulness",
+        "area under the target probability as relevant cells are deleted (lower)",
+    ),
+    "insertion_auc": (
+        "faithfulness",
+        "area under the target probability as relevant cells are inserted (higher)",
+    ),
+    "flip_fraction": (
+        "faithfulness",
+        "smallest deleted fraction that changes the predicted label (lower)",
+    ),
+    "cpd": (
+        "cumulative",
+        "summed L1 change of the class probabilities as the K most |a|-relevant cells are removed one by one (higher)",
+    ),
+    "cpp": (
+        "cumulative",
+        "summed L1 change of the class probabilities as the K least |a|-relevant cells are removed one by one (lower)",
+    ),
+    "auc_s_top": (
+        "cumulative",
+        "area under the relative target-score drop vs share perturbed, top positive-relevance quantiles first (higher)",
+    ),
+    "f_score": (
+        "cumulative",
+        "A_top (1 - A_bottom) / (A_top + 1 - A_bottom) of the top and bottom score-drop areas (higher)",
+    ),
+    "mprt": (
+        "sanity",
+        "rank correlation with the map after randomizing layers, output first (lower)",
+    ),
     "random_logit": ("sanity", "rank correlation with the map of a random other class (lower)"),
-    "max_sensitivity": ("robustness", "largest relative map change under small Gaussian input noise (lower)"),
-    "seed_stability": ("robustness", "mean rank correlation of maps made with different seeds (higher)"),
+    "max_sensitivity": (
+        "robustness",
+        "largest relative map change under small Gaussian input noise (lower)",
+    ),
+    "seed_stability": (
+        "robustness",
+        "mean rank correlation of maps made with different seeds (higher)",
+    ),
     "gini": ("complexity", "Gini index of |a| over real cells (higher = sparser)"),
     "entropy": ("complexity", "normalised entropy of |a| / sum |a| (lower = more concentrated)"),
     "total_variation": ("complexity", "temporal total variation over L1 mass (lower = smoother)"),
-    "completeness_gap": ("axioms", "|sum a - (f(x) - f(baseline))| / |f(x) - f(baseline)| for path methods (lower)"),
+    "completeness_gap": (
+        "axioms",
+        "|sum a - (f(x) - f(baseline))| / |f(x) - f(baseline)| for path methods (lower)",
+    ),
     "model_calls": ("cost", "forward evaluations of the model per explained series (lower)"),
     "wall_time": ("cost", "seconds per explained series (lower)"),
 }
-GROUPS = ("localization", "faithfulness", "cumulative", "sanity", "robustness", "complexity", "axioms", "cost")
+GROUPS = (
+    "localization",
+    "faithfulness",
+    "cumulative",
+    "sanity",
+    "robustness",
+    "complexity",
+    "axioms",
+    "cost",
+)
 
 
 def available_metrics() -> dict[str, str]:
@@ -88,7 +139,9 @@ def _resolve_metrics(metrics: str | Sequence[str] | None) -> tuple[list[str], bo
         return list(METRICS), False
     items = [metrics] if isinstance(metrics, str) else list(metrics)
     if not items:
-        raise TsExplainError("metrics is empty; leave it out (all metrics) or name some: " + ", ".join(METRICS))
+        raise TsExplainError(
+            "metrics is empty; leave it out (all metrics) or name some: " + ", ".join(METRICS)
+        )
     names: list[str] = []
     for item in items:
         check_choice("metric or metric group", item, [*GROUPS, *METRICS])
@@ -144,20 +197,31 @@ class CaseResults:
             out.skipped.update(part.skipped)
         for same in scores.values():
             refs = [s.reference for s in same]
-            out.scores.append(CaseScores(
-                *same[0].key[:4],
-                np.concatenate([s.scores for s in same]),
-                np.concatenate([s.groups for s in same]),
-                None if any(r is None for r in refs) else np.concatenate(refs),  # type: ignore[arg-type]
-                same[0].pooled,
-            ))
+            out.scores.append(
+                CaseScores(
+                    *same[0].key[:4],
+                    np.concatenate([s.scores for s in same]),
+                    np.concatenate([s.groups for s in same]),
+                    None if any(r is None for r in refs) else np.concatenate(refs),  # type: ignore[arg-type]
+                    same[0].pooled,
+                )
+            )
         for cs in curves.values():
             c0 = cs[0]
-            out.curves.append(Curve(
-                c0.method, c0.kind, c0.replace, c0.unit, c0.level, c0.fractions,
-                np.concatenate([c.values for c in cs]), np.concatenate([c.reference for c in cs]),
-                np.concatenate([c.groups for c in cs]), c0.classes,
-            ))
+            out.curves.append(
+                Curve(
+                    c0.method,
+                    c0.kind,
+                    c0.replace,
+                    c0.unit,
+                    c0.level,
+                    c0.fractions,
+                    np.concatenate([c.values for c in cs]),
+                    np.concatenate([c.reference for c in cs]),
+                    np.concatenate([c.groups for c in cs]),
+                    c0.classes,
+                )
+            )
         return out
 
     def table(self, n_boot: int, seed: int) -> ResultTable:
@@ -165,12 +229,29 @@ class CaseResults:
         rows: list[MetricRow] = []
         for s in self.scores:
             if s.pooled:
-                rows.append(MetricRow(s.method, s.metric, s.level, s.variant, "all",
-                                      float(np.mean(s.scores)), n=len(s.scores)))
+                rows.append(
+                    MetricRow(
+                        s.method,
+                        s.metric,
+                        s.level,
+                        s.variant,
+                        "all",
+                        float(np.mean(s.scores)),
+                        n=len(s.scores),
+                    )
+                )
                 continue
             rows += class_rows(
-                s.scores, s.groups, self.classes, method=s.method, metric=s.metric, level=s.level,
-                variant=s.variant, reference=s.reference, n_boot=n_boot, seed=seed,
+                s.scores,
+                s.groups,
+                self.classes,
+                method=s.method,
+                metric=s.metric,
+                level=s.level,
+                variant=s.variant,
+                reference=s.reference,
+                n_boot=n_boot,
+                seed=seed,
             )
         return ResultTable(rows, list(self.curves), dict(self.skipped))
 
@@ -214,7 +295,9 @@ class _Job:
         """A fixed Gaussian draw per case (the reference data's channel mean and standard
         deviation) for the ``"noise"`` replacement, shared by every perturbation metric."""
         rng = np.random.default_rng(subseed(self.seed, "replacement-noise"))
-        return self.fill_mean[None, :, None] + self.fill_std[None, :, None] * rng.standard_normal(self.X.shape)
+        return self.fill_mean[None, :, None] + self.fill_std[None, :, None] * rng.standard_normal(
+            self.X.shape
+        )
 
     @cached_property
     def runner(self) -> MethodRunner:
@@ -227,7 +310,9 @@ class _Job:
     @cached_property
     def random_map(self) -> np.ndarray:
         rng = np.random.default_rng(subseed(self.seed, "random-blocks"))
-        return random_blocks(self.X.shape, self.lengths, self.padding, self.window, rng, self.ex.resolution)
+        return random_blocks(
+            self.X.shape, self.lengths, self.padding, self.window, rng, self.ex.resolution
+        )
 
     @cached_property
     def subset(self) -> np.ndarray:
@@ -246,13 +331,28 @@ class _Job:
     def own_level(self) -> str:
         return "time" if self.ex.resolution == "time" else "channel-time"
 
-    def add(self, metric: str, scores: np.ndarray, *, level: str = "", variant: str = "",
-            reference: np.ndarray | None = None, index: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        metric: str,
+        scores: np.ndarray,
+        *,
+        level: str = "",
+        variant: str = "",
+        reference: np.ndarray | None = None,
+        index: np.ndarray | None = None,
+    ) -> None:
         groups = self.groups if index is None else self.groups[index]
-        self.results.scores.append(CaseScores(
-            self.ex.method, metric, level, variant, np.asarray(scores, dtype=np.float64),
-            np.asarray(groups), None if reference is None else np.asarray(reference, dtype=np.float64),
-        ))
+        self.results.scores.append(
+            CaseScores(
+                self.ex.method,
+                metric,
+                level,
+                variant,
+                np.asarray(scores, dtype=np.float64),
+                np.asarray(groups),
+                None if reference is None else np.asarray(reference, dtype=np.float64),
+            )
+        )
 
     def skip(self, metric: str, reason: str) -> None:
         self.results.skipped[f"{self.ex.method}/{metric}"] = reason
@@ -264,7 +364,9 @@ class _Job:
         if not self.runner.available:
             if self.explicit:
                 self.runner.require(metric)
-            self.skip(metric, f"method {self.ex.method!r} is not registered, so it cannot be re-run")
+            self.skip(
+                metric, f"method {self.ex.method!r} is not registered, so it cannot be re-run"
+            )
             return False
         if module and not isinstance(self.model, nn.Module):
             if self.explicit:
@@ -296,8 +398,12 @@ def _localization(job: _Job, names: list[str]) -> None:
             job.skip(m, problem)
         return
     for level in job.levels(("time", "channel-time")):
-        ours = localization_scores(job.ex.attributions, job.mask, job.lengths, job.padding, level, job.config.absolute)
-        ref = localization_scores(job.random_map, job.mask, job.lengths, job.padding, level, job.config.absolute)
+        ours = localization_scores(
+            job.ex.attributions, job.mask, job.lengths, job.padding, level, job.config.absolute
+        )
+        ref = localization_scores(
+            job.random_map, job.mask, job.lengths, job.padding, level, job.config.absolute
+        )
         for m in names:
             job.add(m, ours[m], level=level, reference=ref[m])
 
@@ -311,40 +417,76 @@ def _faithfulness(job: _Job, names: list[str]) -> None:
             for strategy in cfg.replacements:
                 ours, ref = (
                     perturbation_curves(
-                        job.predictor, job.X, job.lengths, job.padding, attributions, target,
-                        level=level, window=window, strategy=strategy, mean=job.fill_mean,
-                        noise=job.noise, n_steps=cfg.n_steps, absolute=cfg.rank_absolute,
+                        job.predictor,
+                        job.X,
+                        job.lengths,
+                        job.padding,
+                        attributions,
+                        target,
+                        level=level,
+                        window=window,
+                        strategy=strategy,
+                        mean=job.fill_mean,
+                        noise=job.noise,
+                        n_steps=cfg.n_steps,
+                        absolute=cfg.rank_absolute,
                     )
                     for attributions in (job.ex.attributions, job.random_map)
                 )
                 s_ours, s_ref = curve_scores(ours), curve_scores(ref)
-                variant = f"replace={strategy},unit={unit}" + (f",window={window}" if unit == "window" else "")
+                variant = f"replace={strategy},unit={unit}" + (
+                    f",window={window}" if unit == "window" else ""
+                )
                 for m in names:
                     job.add(m, s_ours[m], level=level, variant=variant, reference=s_ref[m])
                 for kind in ("deletion", "insertion"):
-                    job.results.curves.append(Curve(
-                        job.ex.method, kind, strategy, unit, level, ours.fractions,
-                        getattr(ours, kind), getattr(ref, kind), job.groups, job.classes,
-                    ))
+                    job.results.curves.append(
+                        Curve(
+                            job.ex.method,
+                            kind,
+                            strategy,
+                            unit,
+                            level,
+                            ours.fractions,
+                            getattr(ours, kind),
+                            getattr(ref, kind),
+                            job.groups,
+                            job.classes,
+                        )
+                    )
 
 
 def _cumulative(job: _Job, names: list[str]) -> None:
     cfg = job.config
     cpd = [m for m in CPD_METRICS if m in names]
     drop = [m for m in DROP_METRICS if m in names]
-    size = (f"fraction={cfg.cumulative_fraction:g}" if cfg.cumulative_fraction is not None
-            else f"points={cfg.cumulative_points}")
-    cpd_variant = f"replace={cfg.cumulative_replacement},{size}" + ("" if cfg.cumulative_absolute else ",signed")
+    size = (
+        f"fraction={cfg.cumulative_fraction:g}"
+        if cfg.cumulative_fraction is not None
+        else f"points={cfg.cumulative_points}"
+    )
+    cpd_variant = f"replace={cfg.cumulative_replacement},{size}" + (
+        "" if cfg.cumulative_absolute else ",signed"
+    )
     drop_variant = f"replace={cfg.drop_replacement},quantiles={len(cfg.drop_quantiles)}"
     target = job.ex.target.astype(np.int64)
     for level in job.levels((job.own_level,)):
         if cpd:
             ours, ref = (
                 cumulative_prediction_scores(
-                    job.predictor, job.X, job.lengths, job.padding, attributions, level=level,
-                    n_points=cfg.cumulative_points, fraction=cfg.cumulative_fraction,
-                    strategy=cfg.cumulative_replacement, mean=job.fill_mean, noise=job.noise,
-                    absolute=cfg.cumulative_absolute, metrics=cpd,
+                    job.predictor,
+                    job.X,
+                    job.lengths,
+                    job.padding,
+                    attributions,
+                    level=level,
+                    n_points=cfg.cumulative_points,
+                    fraction=cfg.cumulative_fraction,
+                    strategy=cfg.cumulative_replacement,
+                    mean=job.fill_mean,
+                    noise=job.noise,
+                    absolute=cfg.cumulative_absolute,
+                    metrics=cpd,
                 )
                 for attributions in (job.ex.attributions, job.random_map)
             )
@@ -353,9 +495,18 @@ def _cumulative(job: _Job, names: list[str]) -> None:
         if drop:
             ours, ref = (
                 score_drop_scores(
-                    job.predictor, job.X, job.lengths, job.padding, attributions, target, level=level,
-                    quantiles=cfg.drop_quantiles, strategy=cfg.drop_replacement, mean=job.fill_mean,
-                    noise=job.noise, metrics=drop,
+                    job.predictor,
+                    job.X,
+                    job.lengths,
+                    job.padding,
+                    attributions,
+                    target,
+                    level=level,
+                    quantiles=cfg.drop_quantiles,
+                    strategy=cfg.drop_replacement,
+                    mean=job.fill_mean,
+                    noise=job.noise,
+                    metrics=drop,
                 )
                 for attributions in (job.ex.attributions, job.random_map)
             )
@@ -373,10 +524,14 @@ def _sanity(job: _Job, names: list[str]) -> None:
         if not n_layers:
             job.skip("mprt", "the model has no layer with a weight matrix to randomize")
         # The copy is randomized further at each step: explain it before taking the next one.
-        for k, (name, randomized) in enumerate(cascading_randomization(job.model, subseed(job.seed, "mprt"))):
+        for k, (name, randomized) in enumerate(
+            cascading_randomization(job.model, subseed(job.seed, "mprt"))
+        ):
             a = job.runner(randomized, X, lens, job.padding, tgt, torch_seed=job.seed)
             rho = rank_correlation(original, a, lens, job.padding, level, job.config.absolute)
-            job.add("mprt", rho, level=level, variant=f"layers={k + 1}/{n_layers}:{name}", index=idx)
+            job.add(
+                "mprt", rho, level=level, variant=f"layers={k + 1}/{n_layers}:{name}", index=idx
+            )
     if "random_logit" in names and job.needs_rerun("random_logit"):
         n_classes = job.ex.probabilities.shape[1]
         rng = np.random.default_rng(subseed(job.seed, "random-logit"))
@@ -392,25 +547,55 @@ def _robustness(job: _Job, names: list[str]) -> None:
     original = job.ex.attributions[idx]
     cfg = job.config
     if "max_sensitivity" in names and job.needs_rerun("max_sensitivity"):
+
         def explainer(Z: np.ndarray) -> np.ndarray:
             reps = len(Z) // len(X)
-            return job.runner(job.model, Z, np.tile(lens, reps), job.padding, np.tile(tgt, reps), torch_seed=job.seed)
+            return job.runner(
+                job.model,
+                Z,
+                np.tile(lens, reps),
+                job.padding,
+                np.tile(tgt, reps),
+                torch_seed=job.seed,
+            )
 
         rng = np.random.default_rng(subseed(job.seed, "max-sensitivity"))
-        sens = max_sensitivity(explainer, X, lens, job.padding, original, n_samples=cfg.n_noise,
-                               scale=cfg.noise_scale, rng=rng)
-        job.add("max_sensitivity", sens, level="channel-time", variant=f"scale={cfg.noise_scale:g}", index=idx)
+        sens = max_sensitivity(
+            explainer,
+            X,
+            lens,
+            job.padding,
+            original,
+            n_samples=cfg.n_noise,
+            scale=cfg.noise_scale,
+            rng=rng,
+        )
+        job.add(
+            "max_sensitivity",
+            sens,
+            level="channel-time",
+            variant=f"scale={cfg.noise_scale:g}",
+            index=idx,
+        )
     if "seed_stability" in names and job.needs_rerun("seed_stability"):
         if not job.runner.tag(job.model, "stochastic"):
-            job.skip("seed_stability", "the method is deterministic (it declares no seed dependence)")
+            job.skip(
+                "seed_stability", "the method is deterministic (it declares no seed dependence)"
+            )
             return
         base_seed = int(job.ex.params.get("seed", 0) or 0)
         maps = [original]
         for j in range(1, cfg.n_seeds):
             override = {"seed": base_seed + j}
-            maps.append(job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed + j, **override))
+            maps.append(
+                job.runner(
+                    job.model, X, lens, job.padding, tgt, torch_seed=job.seed + j, **override
+                )
+            )
         stab = seed_stability(maps, lens, job.padding, job.own_level)
-        job.add("seed_stability", stab, level=job.own_level, variant=f"seeds={cfg.n_seeds}", index=idx)
+        job.add(
+            "seed_stability", stab, level=job.own_level, variant=f"seeds={cfg.n_seeds}", index=idx
+        )
 
 
 def _complexity(job: _Job, names: list[str]) -> None:
@@ -427,17 +612,23 @@ def _axioms(job: _Job, names: list[str]) -> None:
         job.runner.available and bool(job.runner.tag(job.model, "path_method"))
     )
     if not is_path:
-        job.skip("completeness_gap", f"{method!r} is not a path method (completeness does not apply)")
+        job.skip(
+            "completeness_gap", f"{method!r} is not a path method (completeness does not apply)"
+        )
         return
     if not isinstance(job.model, nn.Module):
         if job.explicit:
-            raise TsExplainError("completeness_gap needs the model's logits: pass the torch.nn.Module")
+            raise TsExplainError(
+                "completeness_gap needs the model's logits: pass the torch.nn.Module"
+            )
         job.skip("completeness_gap", "the model is not a torch.nn.Module")
         return
     baseline = job.baseline if job.baseline is not None else _rebuild_baseline(job)
     if baseline is None:
-        reason = (f"the baseline {job.ex.params.get('baseline')!r} of {method!r} cannot be rebuilt "
-                  "here; pass baseline= (the array the method started its path from)")
+        reason = (
+            f"the baseline {job.ex.params.get('baseline')!r} of {method!r} cannot be rebuilt "
+            "here; pass baseline= (the array the method started its path from)"
+        )
         if job.explicit:
             raise TsExplainError(f"completeness_gap: {reason}")
         job.skip("completeness_gap", reason)
@@ -450,8 +641,15 @@ def _axioms(job: _Job, names: list[str]) -> None:
             f"baseline has shape {baseline.shape}, which does not broadcast to the data's shape "
             f"{job.X.shape}; pass a scalar, (n_channels, 1) or (n_cases, n_channels, n_timepoints) array"
         ) from None
-    gap = completeness_gap(job.predictor, job.X, job.ex.attributions, job.ex.target.astype(np.int64),
-                           baseline, job.lengths, job.padding)
+    gap = completeness_gap(
+        job.predictor,
+        job.X,
+        job.ex.attributions,
+        job.ex.target.astype(np.int64),
+        baseline,
+        job.lengths,
+        job.padding,
+    )
     job.add("completeness_gap", gap)
 
 
@@ -482,19 +680,36 @@ def _cost(job: _Job, names: list[str]) -> None:
         return
     idx = job.subset
     X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
-    cost = measure_cost(lambda: job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed),
-                        job.model, len(idx))
+    cost = measure_cost(
+        lambda: job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed),
+        job.model,
+        len(idx),
+    )
     variant = f"batch_size={job.config.method_batch_size}"
     for m in names:
         value = float(getattr(cost, m))
-        job.results.scores.append(CaseScores(
-            job.ex.method, m, "", variant, np.full(len(idx), value), job.groups[idx], pooled=True,
-        ))
+        job.results.scores.append(
+            CaseScores(
+                job.ex.method,
+                m,
+                "",
+                variant,
+                np.full(len(idx), value),
+                job.groups[idx],
+                pooled=True,
+            )
+        )
 
 
 _GROUP_FUNCS = {
-    "localization": _localization, "faithfulness": _faithfulness, "cumulative": _cumulative, "sanity": _sanity,
-    "robustness": _robustness, "complexity": _complexity, "axioms": _axioms, "cost": _cost,
+    "localization": _localization,
+    "faithfulness": _faithfulness,
+    "cumulative": _cumulative,
+    "sanity": _sanity,
+    "robustness": _robustness,
+    "complexity": _complexity,
+    "axioms": _axioms,
+    "cost": _cost,
 }
 
 
@@ -521,7 +736,9 @@ def _check_explanation(ex: Any, batch: SeriesBatch) -> Explanation:
             f"the explanation is {ex.padding}-padded but the data is {batch.padding}-padded; {fix}"
         )
     if np.asarray(ex.target).shape != (batch.n_cases,):
-        raise TsExplainError(f"the explanation's target must hold {batch.n_cases} class indices; {fix}")
+        raise TsExplainError(
+            f"the explanation's target must hold {batch.n_cases} class indices; {fix}"
+        )
     check_finite(np.asarray(ex.attributions), name="the explanation's attributions")
     return ex
 
@@ -543,10 +760,16 @@ def _check_mask(mask: Any, data: Any, batch: SeriesBatch) -> np.ndarray | None:
     return arr.astype(bool) & batch.real_mask()[:, None, :]
 
 
-def _groups(group_by: str, batch: SeriesBatch, ex: Explanation, data: Any) -> tuple[np.ndarray, tuple[str, ...]]:
+def _groups(
+    group_by: str, batch: SeriesBatch, ex: Explanation, data: Any
+) -> tuple[np.ndarray, tuple[str, ...]]:
     check_choice("group_by", group_by, ("true", "target", "predicted"))
     n_classes = ex.probabilities.shape[1]
-    classes = tuple(data.classes) if isinstance(data, Dataset) else tuple(str(k) for k in range(n_classes))
+    classes = (
+        tuple(data.classes)
+        if isinstance(data, Dataset)
+        else tuple(str(k) for k in range(n_classes))
+    )
     if group_by == "true" and batch.y is not None:
         return batch.y.astype(np.int64), classes
     if group_by == "true":
@@ -629,9 +852,19 @@ def evaluate(
     """
     cfg = EvalConfig.from_options(config, options)
     return evaluate_cases(
-        model, data, explanation, metrics, seed=seed, mask=mask, lengths=lengths,
-        padding=padding, reference=reference, baseline=baseline, group_by=group_by,
-        config=cfg, progress=progress,
+        model,
+        data,
+        explanation,
+        metrics,
+        seed=seed,
+        mask=mask,
+        lengths=lengths,
+        padding=padding,
+        reference=reference,
+        baseline=baseline,
+        group_by=group_by,
+        config=cfg,
+        progress=progress,
     ).table(cfg.n_boot, int(seed))
 
 
@@ -665,10 +898,14 @@ def evaluate_cases(
     names, explicit = _resolve_metrics(metrics)
     model = as_classifier(model)
     if not (isinstance(model, nn.Module) or callable(model)):
-        raise TsExplainError(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
+        raise TsExplainError(
+            f"model must be a torch.nn.Module or a callable, got {type(model).__name__}"
+        )
     if isinstance(data, Dataset):
         data = prepare_for(model, data)
-    batch = as_series(data, lengths=lengths, padding=padding, n_channels=getattr(model, "n_channels", None))
+    batch = as_series(
+        data, lengths=lengths, padding=padding, n_channels=getattr(model, "n_channels", None)
+    )
     explanations = [explanation] if isinstance(explanation, Explanation) else list(explanation)
     if not explanations:
         raise TsExplainError("no explanation given; pass the result of tsexplain.explain")
@@ -685,12 +922,30 @@ def evaluate_cases(
     parts = []
     steps = [(g, [m for m in names if METRICS[m][0] == g]) for g in GROUPS]
     steps = [(g, chosen) for g, chosen in steps if chosen]
-    with tqdm(total=len(explanations) * len(steps), desc="evaluating", unit="group",
-              disable=None if progress is None else not progress, leave=False) as bar:
+    with tqdm(
+        total=len(explanations) * len(steps),
+        desc="evaluating",
+        unit="group",
+        disable=None if progress is None else not progress,
+        leave=False,
+    ) as bar:
         for ex in explanations:
             groups, classes = _groups(group_by, batch, ex, data)
-            job = _Job(model, batch, ex, gt, groups, classes, cfg, int(seed), explicit,
-                       fill_mean, fill_std, baseline, CaseResults(classes))
+            job = _Job(
+                model,
+                batch,
+                ex,
+                gt,
+                groups,
+                classes,
+                cfg,
+                int(seed),
+                explicit,
+                fill_mean,
+                fill_std,
+                baseline,
+                CaseResults(classes),
+            )
             for group, chosen in steps:
                 bar.set_postfix_str(f"{ex.method}: {group}")
                 log.info("evaluating %s: %s", ex.method, ", ".join(chosen))

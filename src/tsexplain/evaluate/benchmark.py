@@ -69,18 +69,24 @@ BENCHMARK_DEFAULTS: dict[str, Any] = {
 def _pick(rows: list[MetricRow], method: str, criterion: str) -> MetricRow | None:
     metric, level, variant, _ = CRITERIA[criterion]
     cands = [
-        r for r in rows
-        if r.method == method and r.metric == metric and r.cls in ("macro", "all")
-        and (not level or r.level == level) and r.variant.startswith(variant)
+        r
+        for r in rows
+        if r.method == method
+        and r.metric == metric
+        and r.cls in ("macro", "all")
+        and (not level or r.level == level)
+        and r.variant.startswith(variant)
     ]
     if not cands:
         return None
     if metric == "mprt":  # the last cascade step: every layer randomized
+
         def depth(r: MetricRow) -> int:
             try:
                 return int(r.variant.split("=")[1].split("/")[0])
             except (IndexError, ValueError):
                 return 0
+
         return max(cands, key=depth)
     return cands[0]
 
@@ -115,14 +121,18 @@ class BenchmarkResult:
 
     def summary(self) -> str:
         crits = [c for c in CRITERIA if any(not math.isnan(s[c]) for s in self.scores.values())]
-        head = f"{'rank':<5}{'method':<22}" + "".join(f"{c:>14}" for c in crits) + f"{'mean rank':>11}"
+        head = (
+            f"{'rank':<5}{'method':<22}" + "".join(f"{c:>14}" for c in crits) + f"{'mean rank':>11}"
+        )
         lines = [head, "-" * len(head)]
         for i, m in enumerate(self.ranking, 1):
             cells = "".join(f"{self.scores[m][c]:>14.3f}" for c in crits)
             flag = "" if self.sane.get(m, True) else "  (fails sanity)"
             lines.append(f"{i:<5}{m:<22}{cells}{self.mean_rank[m]:>11.2f}{flag}")
         ref = "".join(
-            f"{self.references[c]:>14.3f}" if not math.isnan(self.references.get(c, math.nan)) else f"{'-':>14}"
+            f"{self.references[c]:>14.3f}"
+            if not math.isnan(self.references.get(c, math.nan))
+            else f"{'-':>14}"
             for c in crits
         )
         lines.append(f"{'':<5}{'random reference':<22}{ref}")
@@ -130,14 +140,18 @@ class BenchmarkResult:
             lines.append(f"skipped {m}: {why}")
         rec = self.recommended
         if rec is not None:
-            lines.append(f"recommended: {rec} (best mean rank among methods that pass the sanity check)")
+            lines.append(
+                f"recommended: {rec} (best mean rank among methods that pass the sanity check)"
+            )
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
         return {
-            "criteria": {c: {"metric": m, "level": lv, "variant": v, "higher_is_better": h}
-                         for c, (m, lv, v, h) in CRITERIA.items()},
+            "criteria": {
+                c: {"metric": m, "level": lv, "variant": v, "higher_is_better": h}
+                for c, (m, lv, v, h) in CRITERIA.items()
+            },
             "scores": {m: {c: clean(v) for c, v in s.items()} for m, s in self.scores.items()},
             "references": {c: clean(v) for c, v in self.references.items()},
             "ranking": self.ranking,
@@ -192,14 +206,26 @@ def benchmark(
     """
     explicit = bool(methods)
     model = as_classifier(model)
-    names = list(methods) if methods else [m for m in explain_methods() if not m.startswith("captum:")]
+    names = (
+        list(methods) if methods else [m for m in explain_methods() if not m.startswith("captum:")]
+    )
     if not names:
         raise TsExplainError("no methods to benchmark")
     params = dict(method_params or {})
-    wanted = list(metrics) if metrics else [
-        "localization", "deletion_auc", "insertion_auc", "flip_fraction", "mprt",
-        "max_sensitivity", "complexity", "cost",
-    ]
+    wanted = (
+        list(metrics)
+        if metrics
+        else [
+            "localization",
+            "deletion_auc",
+            "insertion_auc",
+            "flip_fraction",
+            "mprt",
+            "max_sensitivity",
+            "complexity",
+            "cost",
+        ]
+    )
     if data.mask is None:
         wanted = [m for m in wanted if m != "localization"]
     if not metrics and not isinstance(model, nn.Module):  # a callable: no layers to randomize
@@ -209,8 +235,13 @@ def benchmark(
     explanations, seconds, tables = [], {}, []
     skipped: dict[str, str] = {}
     data = prepare_for(model, data)
-    bar = tqdm(list(names), desc="benchmark", unit="method",
-               disable=None if progress is None else not progress, leave=False)
+    bar = tqdm(
+        list(names),
+        desc="benchmark",
+        unit="method",
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
     for name in bar:
         bar.set_postfix_str(name)
         kw = dict(params.get(name, {}))

@@ -37,10 +37,14 @@ class EvalConfig:
     """
 
     n_steps: int = 10  # deletion/insertion curves have n_steps + 1 points, fractions 0..1
-    window: int | None = None  # steps per window-wise unit and per random block; None: T // 20 (>= 2)
+    window: int | None = (
+        None  # steps per window-wise unit and per random block; None: T // 20 (>= 2)
+    )
     units: tuple[str, ...] = UNITS  # "point" (single cells) and/or "window" deletion
     replacements: tuple[str, ...] = REPLACEMENTS  # what replaces deleted cells
-    levels: tuple[str, ...] | None = None  # None: localization at both levels, the rest at the map's resolution
+    levels: tuple[str, ...] | None = (
+        None  # None: localization at both levels, the rest at the map's resolution
+    )
     absolute: bool = True  # localization and similarity on |a| (False: positive part / signed)
     rank_absolute: bool = False  # deletion order by |a| instead of the signed map
     n_boot: int = 1000  # bootstrap resamples for the 95% intervals (0: none)
@@ -48,13 +52,21 @@ class EvalConfig:
     noise_scale: float = 0.05  # noise sd relative to each channel's sd (max-sensitivity)
     n_seeds: int = 3  # runs compared for seed stability (the explanation itself is one)
     max_cases: int | None = None  # cases used by metrics that re-run the method (None: all)
-    batch_size: int = 64  # series per model call for perturbed copies (small batches run faster on CPU)
+    batch_size: int = (
+        64  # series per model call for perturbed copies (small batches run faster on CPU)
+    )
     method_batch_size: int = 64  # cases per batch when the method is re-run
-    cumulative_points: int = 50  # K for CPD/CPP: cells removed one at a time (capped at the real cells)
-    cumulative_fraction: float | None = None  # if set, K = floor(fraction x real cells) per case instead
+    cumulative_points: int = (
+        50  # K for CPD/CPP: cells removed one at a time (capped at the real cells)
+    )
+    cumulative_fraction: float | None = (
+        None  # if set, K = floor(fraction x real cells) per case instead
+    )
     cumulative_replacement: str = "zero"  # what replaces removed cells for CPD/CPP
     cumulative_absolute: bool = True  # CPD/CPP rank by |a| (False: by the signed map)
-    drop_quantiles: tuple[float, ...] = DROP_QUANTILES  # quantiles of positive relevance (AUC S_top, F-score)
+    drop_quantiles: tuple[float, ...] = (
+        DROP_QUANTILES  # quantiles of positive relevance (AUC S_top, F-score)
+    )
     drop_replacement: str = "noise"  # what replaces perturbed cells for AUC S_top and the F-score
 
     def __post_init__(self) -> None:
@@ -78,7 +90,11 @@ class EvalConfig:
             )
         for name in ("cumulative_replacement", "drop_replacement"):
             check_choice(name.replace("_", " "), getattr(self, name), REPLACEMENTS)
-        quantiles = (self.drop_quantiles,) if isinstance(self.drop_quantiles, (int, float)) else self.drop_quantiles
+        quantiles = (
+            (self.drop_quantiles,)
+            if isinstance(self.drop_quantiles, (int, float))
+            else self.drop_quantiles
+        )
         q = tuple(sorted(float(v) for v in quantiles))
         if not q or not all(0 < v <= 1 for v in q):
             raise TsExplainError(
@@ -104,7 +120,9 @@ class EvalConfig:
         names = [f.name for f in fields(cls)]
         unknown = sorted(set(options) - set(names))
         if unknown:
-            raise TsExplainError(f"unknown evaluation option(s) {unknown}; valid options: {', '.join(names)}")
+            raise TsExplainError(
+                f"unknown evaluation option(s) {unknown}; valid options: {', '.join(names)}"
+            )
         base = asdict(config) if config is not None else {}
         return cls(**{**base, **options})
 

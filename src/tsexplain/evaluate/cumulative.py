@@ -173,16 +173,29 @@ def cumulative_prediction_scores(
     def copies() -> Iterator[tuple[int, np.ndarray]]:
         for i, k in enumerate(ks):
             steps = np.arange(1, k + 1)[:, None, None]
-            removed = [np.zeros((1, g, t), dtype=bool)] + [orders[m][i][None] < steps for m in chosen]
-            yield i, replace(X[i], np.concatenate(removed), real[i], strategy, mean,
-                             None if noise is None else noise[i])
+            removed = [np.zeros((1, g, t), dtype=bool)] + [
+                orders[m][i][None] < steps for m in chosen
+            ]
+            yield (
+                i,
+                replace(
+                    X[i],
+                    np.concatenate(removed),
+                    real[i],
+                    strategy,
+                    mean,
+                    None if noise is None else noise[i],
+                ),
+            )
 
     probs = _probabilities(predictor, lengths, padding, copies())
     out = {m: np.zeros(len(X)) for m in chosen}
     for i, k in enumerate(ks):
         p = probs[i]
         for j, m in enumerate(chosen):
-            out[m][i] = cumulative_difference(np.concatenate([p[:1], p[1 + j * k : 1 + (j + 1) * k]]))
+            out[m][i] = cumulative_difference(
+                np.concatenate([p[:1], p[1 + j * k : 1 + (j + 1) * k]])
+            )
     return out
 
 
@@ -234,7 +247,10 @@ def auc_s_top(fractions: np.ndarray, drops: np.ndarray) -> float:
 
 
 def f_score(
-    top_fractions: np.ndarray, top_drops: np.ndarray, bottom_fractions: np.ndarray, bottom_drops: np.ndarray
+    top_fractions: np.ndarray,
+    top_drops: np.ndarray,
+    bottom_fractions: np.ndarray,
+    bottom_drops: np.ndarray,
 ) -> float:
     """``A_top (1 - A_bottom) / (A_top + 1 - A_bottom)`` from the top and bottom curves (each
     through ``(0, 0)``; bottom drops clipped at 0); NaN when the denominator is 0.
@@ -299,7 +315,9 @@ def score_drop_scores(
         check_choice("metric", m, DROP_METRICS)
     q = np.sort(np.asarray(quantiles, dtype=np.float64))
     if q.size == 0 or not ((q > 0) & (q <= 1)).all():
-        raise TsExplainError(f"quantiles must be one or more numbers in (0, 1], got {list(quantiles)}")
+        raise TsExplainError(
+            f"quantiles must be one or more numbers in (0, 1], got {list(quantiles)}"
+        )
     mean = _means(mean, X, lengths, padding, strategy)
     rel = reduce_level(np.asarray(attributions, dtype=np.float64), level)
     sides = (True, False) if "f_score" in metrics else (True,)
@@ -321,8 +339,17 @@ def score_drop_scores(
                 full = np.zeros((len(q), g, t), dtype=bool)
                 full[:, :, sl] = chosen
                 perturbed.append(full)
-            yield i, replace(X[i], np.concatenate(perturbed), real[i], strategy, mean,
-                             None if noise is None else noise[i])
+            yield (
+                i,
+                replace(
+                    X[i],
+                    np.concatenate(perturbed),
+                    real[i],
+                    strategy,
+                    mean,
+                    None if noise is None else noise[i],
+                ),
+            )
 
     probs = _probabilities(predictor, lengths, padding, copies())
     out = {m: np.full(len(X), np.nan) for m in DROP_METRICS if m in metrics}
@@ -340,7 +367,9 @@ def score_drop_scores(
 
 
 # ---------------------------------------------------------------------------- shared
-def _check_inputs(X: np.ndarray, attributions: np.ndarray, strategy: str, noise: np.ndarray | None) -> None:
+def _check_inputs(
+    X: np.ndarray, attributions: np.ndarray, strategy: str, noise: np.ndarray | None
+) -> None:
     if np.shape(attributions) != np.shape(X):
         raise TsExplainError(
             f"attributions must have the shape of X {np.shape(X)} (cases, channels, steps), "
@@ -354,7 +383,9 @@ def _check_inputs(X: np.ndarray, attributions: np.ndarray, strategy: str, noise:
         )
 
 
-def _means(mean: np.ndarray | None, X: np.ndarray, lengths: np.ndarray, padding: str, strategy: str) -> np.ndarray:
+def _means(
+    mean: np.ndarray | None, X: np.ndarray, lengths: np.ndarray, padding: str, strategy: str
+) -> np.ndarray:
     """The channel means for the ``"mean"``/``"linear"`` replacements (default: those of X)."""
     if mean is not None:
         return np.asarray(mean, dtype=np.float64)
@@ -364,7 +395,10 @@ def _means(mean: np.ndarray | None, X: np.ndarray, lengths: np.ndarray, padding:
 
 
 def _probabilities(
-    predictor: ModelAdapter, lengths: np.ndarray, padding: str, cases: Iterable[tuple[int, np.ndarray]]
+    predictor: ModelAdapter,
+    lengths: np.ndarray,
+    padding: str,
+    cases: Iterable[tuple[int, np.ndarray]],
 ) -> dict[int, np.ndarray]:
     """Class probabilities ``(n_copies, n_classes)`` of each case's perturbed copies: the copies
     of consecutive cases are packed into calls of at least ``_PACK * predictor.batch_size``

@@ -138,7 +138,9 @@ def localization_scores(
     gt = reduce_level(mask.astype(bool), level, kind="any")
     n = len(attributions)
     out = {name: np.full(n, np.nan) for name in LOCALIZATION_METRICS + THRESHOLD_METRICS}
-    for i, (r, m) in enumerate(zip(case_cells(rel, lengths, padding), case_cells(gt, lengths, padding), strict=True)):
+    for i, (r, m) in enumerate(
+        zip(case_cells(rel, lengths, padding), case_cells(gt, lengths, padding), strict=True)
+    ):
         r, m = r.ravel(), m.ravel()
         if not m.any():
             continue

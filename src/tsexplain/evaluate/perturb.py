@@ -77,7 +77,9 @@ def deletion_ranks(
     return ranks, sizes
 
 
-def deletion_sets(ranks: np.ndarray, sizes: list[np.ndarray], fractions: np.ndarray, index: int) -> np.ndarray:
+def deletion_sets(
+    ranks: np.ndarray, sizes: list[np.ndarray], fractions: np.ndarray, index: int
+) -> np.ndarray:
     """Boolean ``(n_fractions, G, n_timepoints)``: the cells of case ``index`` deleted at each
     fraction (see the module docstring for how a fraction becomes a number of units)."""
     cum = sizes[index]

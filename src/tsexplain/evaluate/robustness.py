@@ -28,7 +28,12 @@ __all__ = ["max_sensitivity", "noisy_copies", "seed_stability"]
 
 
 def noisy_copies(
-    X: np.ndarray, lengths: np.ndarray, padding: str, n_samples: int, scale: float, rng: np.random.Generator
+    X: np.ndarray,
+    lengths: np.ndarray,
+    padding: str,
+    n_samples: int,
+    scale: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """``n_samples`` noisy copies of every case, ``(n_samples, n_cases, n_channels, n_timepoints)``.
 

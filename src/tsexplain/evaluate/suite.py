@@ -76,8 +76,14 @@ SUITE_METRICS: dict[str, bool] = {"auprc": True, "aup": True, "aur": True, "cpd"
 #: (a convolution over 7 steps), without which it learned SeqComb's trends poorly in 15
 #: epochs (test accuracy 0.60 against 0.84 with it)
 MODEL_SETTINGS: dict[str, dict[str, Any]] = {
-    "transformer": {"d_model": 32, "n_heads": 4, "num_layers": 2, "d_ff": 64, "dropout": 0.1,
-                    "embed_kernel": 7},
+    "transformer": {
+        "d_model": 32,
+        "n_heads": 4,
+        "num_layers": 2,
+        "d_ff": 64,
+        "dropout": 0.1,
+        "embed_kernel": 7,
+    },
     "gru": {"hidden_size": 64},
 }
 
@@ -288,7 +294,11 @@ class SetResult:
         """Methods by mean rank over the suite metrics (best first)."""
         ranks: dict[str, list[int]] = {m: [] for m in self.scores}
         for metric, higher in SUITE_METRICS.items():
-            vals = {m: s[metric] for m, s in self.scores.items() if not math.isnan(s.get(metric, math.nan))}
+            vals = {
+                m: s[metric]
+                for m, s in self.scores.items()
+                if not math.isnan(s.get(metric, math.nan))
+            }
             order = sorted(vals, key=lambda m: -vals[m] if higher else vals[m])
             for r, m in enumerate(order, 1):
                 ranks[m].append(r)
@@ -297,7 +307,9 @@ class SetResult:
     def best(self, metric: str) -> tuple[str, float]:
         """The method with the best value of ``metric`` and that value."""
         higher = SUITE_METRICS[metric]
-        vals = {m: s[metric] for m, s in self.scores.items() if not math.isnan(s.get(metric, math.nan))}
+        vals = {
+            m: s[metric] for m, s in self.scores.items() if not math.isnan(s.get(metric, math.nan))
+        }
         if not vals:
             return "", math.nan
         m = max(vals, key=lambda k: vals[k] if higher else -vals[k])
@@ -325,8 +337,15 @@ def set_summary(s: SetResult) -> str:
             f"{metric} {max(rows, key=lambda r: r[1])[1]:.3f} ({max(rows, key=lambda r: r[1])[0]})"
             for metric, rows in pub.items()
         )
-        ig = [f"{metric} {v:.3f}" for metric, rows in pub.items() for meth, v, _ in rows if meth == "IG"]
-        lines.append(f"  published, {source}: best {best}" + (f"; IG {', '.join(ig)}" if ig else ""))
+        ig = [
+            f"{metric} {v:.3f}"
+            for metric, rows in pub.items()
+            for meth, v, _ in rows
+            if meth == "IG"
+        ]
+        lines.append(
+            f"  published, {source}: best {best}" + (f"; IG {', '.join(ig)}" if ig else "")
+        )
     for m, why in s.skipped.items():
         lines.append(f"  skipped {m}: {why}")
     lines.append("")
@@ -351,11 +370,18 @@ class SuiteResult:
                     continue
                 p_method, p_value, source = max(pub, key=lambda r: r[1])
                 ours, value = s.best(metric)
-                out.append({
-                    "set": s.name, "metric": metric, "published_method": p_method,
-                    "published": p_value, "source": source, "method": ours, "value": value,
-                    "reaches": bool(value >= p_value - 1e-12),
-                })
+                out.append(
+                    {
+                        "set": s.name,
+                        "metric": metric,
+                        "published_method": p_method,
+                        "published": p_value,
+                        "source": source,
+                        "method": ours,
+                        "value": value,
+                        "reaches": bool(value >= p_value - 1e-12),
+                    }
+                )
         return out
 
     def comparison_text(self) -> str:
@@ -382,8 +408,11 @@ class SuiteResult:
             "metrics": SUITE_METRICS,
             "sets": [
                 {
-                    "name": s.name, "model": s.model, "accuracy": s.accuracy,
-                    "train_seconds": s.train_seconds, "n_explained": s.n_explained,
+                    "name": s.name,
+                    "model": s.model,
+                    "accuracy": s.accuracy,
+                    "train_seconds": s.train_seconds,
+                    "n_explained": s.n_explained,
                     "ranking": s.ranking(),
                     "scores": {m: {k: clean(v) for k, v in d.items()} for m, d in s.scores.items()},
                     "explain_seconds": s.seconds,
@@ -394,7 +423,8 @@ class SuiteResult:
             ],
             "published": [
                 {"set": k[0], "metric": k[1], "method": m, "value": v, "source": src}
-                for k, rows in PUBLISHED.items() for m, v, src in rows
+                for k, rows in PUBLISHED.items()
+                for m, v, src in rows
             ],
             "comparison": self.comparison(),
         }
@@ -411,9 +441,16 @@ class SuiteResult:
             w.writerow(["set", "model", "accuracy", "method", *SUITE_METRICS, "seconds_per_series"])
             for s in self.sets:
                 for m in s.ranking():
-                    w.writerow([s.name, s.model, f"{s.accuracy:.4f}", m,
-                                *(f"{s.scores[m].get(k, math.nan):.4f}" for k in SUITE_METRICS),
-                                f"{s.seconds[m] / max(s.n_explained, 1):.5f}"])
+                    w.writerow(
+                        [
+                            s.name,
+                            s.model,
+                            f"{s.accuracy:.4f}",
+                            m,
+                            *(f"{s.scores[m].get(k, math.nan):.4f}" for k in SUITE_METRICS),
+                            f"{s.seconds[m] / max(s.n_explained, 1):.5f}",
+                        ]
+                    )
         for t, p in zip(tmp, paths, strict=True):
             os.replace(t, p)
         return paths
@@ -422,7 +459,12 @@ class SuiteResult:
 def _macro(table: Any, method: str, metric: str) -> tuple[float, float]:
     """The macro value and random reference of ``metric`` at the channel-time level."""
     for r in table.rows:
-        if r.method == method and r.metric == metric and r.cls == "macro" and r.level in ("channel-time", ""):
+        if (
+            r.method == method
+            and r.metric == metric
+            and r.cls == "macro"
+            and r.level in ("channel-time", "")
+        ):
             return float(r.value), float(r.reference)
     return math.nan, math.nan
 
@@ -483,7 +525,9 @@ def run_suite(
         ds = make_suite(name, n_cases, seed=seed)
         train, test = ds.split(0.8, seed=seed)
         tr, va = train.split(0.9, seed=seed)
-        model = build(entry.model, ds.n_channels, ds.n_classes, seed=seed, **MODEL_SETTINGS[entry.model])
+        model = build(
+            entry.model, ds.n_channels, ds.n_classes, seed=seed, **MODEL_SETTINGS[entry.model]
+        )
         bar.set_postfix_str(f"{name}: training {entry.model}")
         t0 = time.perf_counter()
         fit(model, tr, va, epochs=epochs, batch_size=32, lr=1e-3, seed=seed, progress=False)
@@ -505,8 +549,15 @@ def run_suite(
             t0 = time.perf_counter()
             ex = explain(model, sub, method=method, **kw)
             res.seconds[method] = time.perf_counter() - t0
-            table = evaluate(model, sub, ex, metrics=list(SUITE_METRICS), seed=seed,
-                             levels=("channel-time",), n_boot=100)
+            table = evaluate(
+                model,
+                sub,
+                ex,
+                metrics=list(SUITE_METRICS),
+                seed=seed,
+                levels=("channel-time",),
+                n_boot=100,
+            )
             res.scores[method] = {}
             for metric in SUITE_METRICS:
                 value, ref = _macro(table, method, metric)

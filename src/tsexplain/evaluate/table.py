@@ -122,15 +122,24 @@ class Curve:
 
     def as_dict(self) -> dict[str, Any]:
         """Fractions and mean curves per class (not the per-case curves), JSON-ready."""
-        per_class = {c: _clean(self.mean(c)) for c in self.classes if (self.groups == self.classes.index(c)).any()}
+        per_class = {
+            c: _clean(self.mean(c))
+            for c in self.classes
+            if (self.groups == self.classes.index(c)).any()
+        }
         per_class_ref = {
             c: _clean(self.mean(c, reference=True))
             for c in self.classes
             if (self.groups == self.classes.index(c)).any()
         }
         return {
-            "method": self.method, "kind": self.kind, "replace": self.replace, "unit": self.unit,
-            "level": self.level, "fractions": _clean(self.fractions), "mean": per_class,
+            "method": self.method,
+            "kind": self.kind,
+            "replace": self.replace,
+            "unit": self.unit,
+            "level": self.level,
+            "fractions": _clean(self.fractions),
+            "mean": per_class,
             "reference_mean": per_class_ref,
         }
 
@@ -204,7 +213,9 @@ class ResultTable:
         ``variant=`` when the table holds several)."""
         rows = self.filter(metric=metric, cls=cls, **where).rows
         if len(rows) != 1:
-            options = sorted({(r.method, r.level, r.variant) for r in self.filter(metric=metric).rows})
+            options = sorted(
+                {(r.method, r.level, r.variant) for r in self.filter(metric=metric).rows}
+            )
             raise TsExplainError(
                 f"{len(rows)} rows match metric {metric!r}, class {cls!r} and {where}; "
                 f"narrow it with method=, level=, variant= among {options[:12]}"
@@ -214,7 +225,8 @@ class ResultTable:
     def curve(self, kind: str = "deletion", **where: Any) -> Curve:
         """The one curve of ``kind`` matching ``method=``, ``replace=``, ``unit=``, ``level=``."""
         found = [
-            c for c in self.curves
+            c
+            for c in self.curves
             if c.kind == kind and all(getattr(c, k) == v for k, v in where.items())
         ]
         if len(found) != 1:
@@ -236,9 +248,9 @@ class ResultTable:
             import pandas as pd
         except ImportError:  # pragma: no cover - depends on the environment
             raise TsExplainError("to_pandas needs pandas: pip install pandas") from None
-        return pd.DataFrame([asdict(r) for r in self.rows], columns=[f.name for f in fields(MetricRow)]).rename(
-            columns={"cls": "class"}
-        )
+        return pd.DataFrame(
+            [asdict(r) for r in self.rows], columns=[f.name for f in fields(MetricRow)]
+        ).rename(columns={"cls": "class"})
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """Write the rows as CSV (atomically) and return the text; ``path=None`` only returns it."""
@@ -276,9 +288,16 @@ class ResultTable:
                 raise KeyError("format")
             rows = [
                 MetricRow(
-                    d["method"], d["metric"], d["level"], d["variant"], d["class"],
-                    value=_float(d["value"]), ci_low=_float(d["ci_low"]), ci_high=_float(d["ci_high"]),
-                    n=int(d["n"]), reference=_float(d["reference"]),
+                    d["method"],
+                    d["metric"],
+                    d["level"],
+                    d["variant"],
+                    d["class"],
+                    value=_float(d["value"]),
+                    ci_low=_float(d["ci_low"]),
+                    ci_high=_float(d["ci_high"]),
+                    n=int(d["n"]),
+                    reference=_float(d["reference"]),
                 )
                 for d in doc["rows"]
             ]
@@ -298,19 +317,31 @@ class ResultTable:
         Skipped metrics are listed below the table.
         """
         rows = [
-            r for r in self.rows
+            r
+            for r in self.rows
             if (classes or r.cls in ("macro", "all")) and (metrics is None or r.metric in metrics)
         ]
         header = ["method", "metric", "level", "variant", "class", "value", "95% CI", "random", "n"]
         body = [
             [
-                r.method, r.metric, r.level, r.variant, r.cls, _fmt(r.value),
-                "" if not math.isfinite(r.ci_low) else f"[{_fmt(r.ci_low, 0)}, {_fmt(r.ci_high, 0)}]",
-                _fmt(r.reference), str(r.n),
+                r.method,
+                r.metric,
+                r.level,
+                r.variant,
+                r.cls,
+                _fmt(r.value),
+                ""
+                if not math.isfinite(r.ci_low)
+                else f"[{_fmt(r.ci_low, 0)}, {_fmt(r.ci_high, 0)}]",
+                _fmt(r.reference),
+                str(r.n),
             ]
             for r in rows
         ]
-        widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+        widths = [
+            max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+            for i, h in enumerate(header)
+        ]
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)) for b in body]

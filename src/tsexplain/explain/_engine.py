@@ -132,7 +132,11 @@ class Attributor(Protocol):
     def start(self) -> None: ...
     def finish(self, order: np.ndarray) -> dict[str, Any]: ...
     def attribute(
-        self, x: torch.Tensor, target: torch.Tensor | None, lengths: torch.Tensor | None, padding: str
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor | None,
+        lengths: torch.Tensor | None,
+        padding: str,
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
@@ -200,7 +204,13 @@ def run_methods(
     for m in methods:
         m.start()
     names = ", ".join(m.name for m in methods)
-    with tqdm(total=batch.n_cases, desc=names, unit="series", disable=None if progress is None else not progress, leave=False) as bar:
+    with tqdm(
+        total=batch.n_cases,
+        desc=names,
+        unit="series",
+        disable=None if progress is None else not progress,
+        leave=False,
+    ) as bar:
         for idx, steps in _chunks(batch, batch_size, adapter.length_aware):
             x, lens = batch.tensors(idx, device)
             if steps != slice(0, batch.X.shape[-1]):

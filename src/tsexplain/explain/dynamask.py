@@ -230,7 +230,11 @@ class Dynamask(LearnedMaskMethod):
         start = torch.full_like(x, self.initial_mask).requires_grad_(True)
         kept0 = start if self.mode == "preservation" else 1.0 - start
         error0 = self.model_error(
-            gaussian_blur(x, kept0, real, self.sigma_max), lengths, padding, target, self.loss,
+            gaussian_blur(x, kept0, real, self.sigma_max),
+            lengths,
+            padding,
+            target,
+            self.loss,
             reference,
         )
         (grad,) = torch.autograd.grad(sign * error0.sum(), start)

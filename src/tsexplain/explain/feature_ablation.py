@@ -66,7 +66,9 @@ class FeatureAblation(PerturbationMethod):
     """
 
     name = "feature_ablation"
-    description = "feature ablation: score drop when a segment, channel or channel-segment is replaced"
+    description = (
+        "feature ablation: score drop when a segment, channel or channel-segment is replaced"
+    )
     default_output = "logit"
     tiny: ClassVar[dict[str, Any]] = {"n_segments": 3}
 
@@ -100,7 +102,9 @@ class FeatureAblation(PerturbationMethod):
         if self.over == "channels":
             return segment_features(start, length, 1, n_channels, n_timepoints, True)
         per_channel = self.over == "channel-time"
-        return segment_features(start, length, self.n_segments, n_channels, n_timepoints, per_channel)
+        return segment_features(
+            start, length, self.n_segments, n_channels, n_timepoints, per_channel
+        )
 
     def attribute(
         self,
@@ -124,6 +128,8 @@ class FeatureAblation(PerturbationMethod):
             base = scores.gather(1, target[:, None])[:, 0]
             for r0 in range(0, len(case), self.scorer.batch_size):
                 rows = slice(r0, r0 + self.scorer.batch_size)
-                drop = self.drops(x, lengths, padding, real, means, case[rows], off[rows], base, target)
+                drop = self.drops(
+                    x, lengths, padding, real, means, case[rows], off[rows], base, target
+                )
                 attr.index_add_(0, case[rows], off[rows].to(x.dtype) * drop[:, None, None])
         return attr, logits

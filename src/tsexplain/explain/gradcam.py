@@ -40,7 +40,6 @@ from tsexplain.series import real_steps
 __all__ = ["GradCAM", "default_layer"]
 
 
-
 def _members(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """``(prefix, module)`` of each member of an ensemble, else ``[("", model)]``."""
     members = ensemble_members(model)
@@ -89,7 +88,7 @@ class GradCAM(GradientMethod):
         self._scale = float(len(parts))
         explained = layer
         if layer is not None and parts[0][0] and layer.startswith("members."):
-            index, _, layer = layer[len("members."):].partition(".")
+            index, _, layer = layer[len("members.") :].partition(".")
             chosen = [part for part in parts if part[0] == f"members.{index}."]
             if not chosen or not layer:
                 raise TsExplainError(

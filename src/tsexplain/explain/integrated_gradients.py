@@ -264,7 +264,9 @@ class IntegratedGradients(Method):
         straight path moves every cell, as here)."""
         return None
 
-    def combine(self, attr: torch.Tensor, held: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def combine(
+        self, attr: torch.Tensor, held: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """The attributions from ``attr`` (the sum over path points where a cell moved) when
         :meth:`held` fixes cells along the path."""
         raise NotImplementedError
@@ -314,8 +316,13 @@ class IntegratedGradients(Method):
                     path = torch.where(held[cases, steps], x[cases, None], path)
                 lens = None if lengths is None else lengths[cases].repeat_interleave(k)
                 p = gradient_pass(
-                    model, path.reshape(-1, c, t), target[cases].repeat_interleave(k), lens,
-                    padding, (), True,
+                    model,
+                    path.reshape(-1, c, t),
+                    target[cases].repeat_interleave(k),
+                    lens,
+                    padding,
+                    (),
+                    True,
                 )
                 assert p.input_grad is not None
                 g = p.input_grad.reshape(-1, k, c, t)

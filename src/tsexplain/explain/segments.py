@@ -172,7 +172,6 @@ class _SegmentMethod(PerturbationMethod):
                 )
         return attr, logits
 
-
     def _score_coalitions(
         self,
         x: torch.Tensor,

@@ -128,9 +128,13 @@ class TemporalOcclusion(Occlusion):
         internal_batch_size: int = 64,
     ) -> None:
         if int(n_samples) < 1:
-            raise TsExplainError(f"temporal_occlusion: n_samples must be at least 1, got {n_samples}")
+            raise TsExplainError(
+                f"temporal_occlusion: n_samples must be at least 1, got {n_samples}"
+            )
         if int(n_quantiles) < 2:
-            raise TsExplainError(f"temporal_occlusion: n_quantiles must be at least 2, got {n_quantiles}")
+            raise TsExplainError(
+                f"temporal_occlusion: n_quantiles must be at least 2, got {n_quantiles}"
+            )
         table = None
         if reference is not None:
             is_table = isinstance(reference, list) and reference and isinstance(reference[0], list)
@@ -140,8 +144,14 @@ class TemporalOcclusion(Occlusion):
                 else channel_quantiles(reference, int(n_quantiles))
             )
         super().__init__(
-            model, window=window, stride=stride, fill="noise", channels=channels,
-            output=output, internal_batch_size=internal_batch_size, incremental=False,
+            model,
+            window=window,
+            stride=stride,
+            fill="noise",
+            channels=channels,
+            output=output,
+            internal_batch_size=internal_batch_size,
+            incremental=False,
         )
         for key in ("fill", "incremental"):
             self.params.pop(key)

@@ -131,8 +131,11 @@ class Timing(IntegratedGradients):
         seed: int | None = 0,
         internal_batch_size: int = 64,
     ) -> None:
-        for name, value in (("n_segments", n_segments), ("min_length", min_length),
-                            ("max_length", max_length)):
+        for name, value in (
+            ("n_segments", n_segments),
+            ("min_length", min_length),
+            ("max_length", max_length),
+        ):
             if value is not None and int(value) < 1:
                 raise TsExplainError(f"timing: {name} must be at least 1, got {value}")
         if min_length is not None and max_length is not None and int(max_length) < int(min_length):
@@ -140,7 +143,11 @@ class Timing(IntegratedGradients):
                 f"timing: max_length ({max_length}) is below min_length ({min_length})"
             )
         super().__init__(
-            model, baseline=baseline, n_steps=n_steps, rule=rule, seed=seed,
+            model,
+            baseline=baseline,
+            n_steps=n_steps,
+            rule=rule,
+            seed=seed,
             internal_batch_size=internal_batch_size,
         )
         self.params.update(n_segments=n_segments, min_length=min_length, max_length=max_length)
@@ -153,9 +160,7 @@ class Timing(IntegratedGradients):
     def finish(self, order: np.ndarray) -> dict[str, Any]:
         return {"unmoved_cells": int(self._unmoved)}
 
-    def held(
-        self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
-    ) -> torch.Tensor:
+    def held(self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str) -> torch.Tensor:
         n, c, t = x.shape
         start, lens = real_bounds(lengths, n, t, padding)
         xs = x.detach().cpu().numpy()
@@ -168,7 +173,9 @@ class Timing(IntegratedGradients):
             )
         return torch.from_numpy(out).to(x.device)
 
-    def combine(self, attr: torch.Tensor, held: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def combine(
+        self, attr: torch.Tensor, held: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         moved = ((~held) * weights[None, :, None, None]).sum(1)  # weight of the points that moved
         self._unmoved += int((moved == 0).sum())
         return torch.where(moved > 0, attr / moved.clamp_min(1e-12), torch.zeros_like(attr))

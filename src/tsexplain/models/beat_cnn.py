@@ -87,7 +87,9 @@ class BeatCNN(_GAPHead):
     ):
         dilations = list(dilations)  # the convolutions check each value
         if not dilations:
-            raise TsExplainError("beat_cnn: dilations needs one or more entries, one per residual block")
+            raise TsExplainError(
+                "beat_cnn: dilations needs one or more entries, one per residual block"
+            )
         super().__init__(
             n_channels,
             n_classes,

@@ -84,7 +84,11 @@ class InceptionBlock(nn.Module):
     """``n_modules`` inception modules with a 1x1-conv + batch-norm shortcut around them."""
 
     def __init__(
-        self, c_in: int, filters: int, kernel_sizes: Sequence[int], bottleneck: int,
+        self,
+        c_in: int,
+        filters: int,
+        kernel_sizes: Sequence[int],
+        bottleneck: int,
         n_modules: int,
     ) -> None:
         super().__init__()
@@ -115,7 +119,10 @@ class InceptionTime(_GAPHead):
         "average pooling, linear (Ismail Fawaz et al. 2020)"
     )
     tiny: ClassVar[dict[str, Any]] = {
-        "filters": 4, "depth": 2, "kernel_sizes": (6, 4, 2), "bottleneck": 4,
+        "filters": 4,
+        "depth": 2,
+        "kernel_sizes": (6, 4, 2),
+        "bottleneck": 4,
     }
 
     def __init__(
@@ -128,8 +135,12 @@ class InceptionTime(_GAPHead):
         bottleneck: int = 32,
     ):
         super().__init__(
-            n_channels, n_classes, filters=int(filters), depth=int(depth),
-            kernel_sizes=list(kernel_sizes), bottleneck=int(bottleneck),
+            n_channels,
+            n_classes,
+            filters=int(filters),
+            depth=int(depth),
+            kernel_sizes=list(kernel_sizes),
+            bottleneck=int(bottleneck),
         )
         if int(depth) < 1 or not kernel_sizes:
             raise TsExplainError(
@@ -139,8 +150,9 @@ class InceptionTime(_GAPHead):
         width = int(filters) * (len(kernel_sizes) + 1)
         sizes = [3] * (int(depth) // 3) + ([int(depth) % 3] if int(depth) % 3 else [])
         self.blocks = nn.ModuleList(
-            InceptionBlock(n_channels if i == 0 else width, int(filters), kernel_sizes,
-                           int(bottleneck), n)
+            InceptionBlock(
+                n_channels if i == 0 else width, int(filters), kernel_sizes, int(bottleneck), n
+            )
             for i, n in enumerate(sizes)
         )
         self.fc = nn.Linear(width, n_classes)
@@ -182,15 +194,24 @@ class InceptionEnsemble(SeriesClassifier):
         bottleneck: int = 32,
     ):
         super().__init__(
-            n_channels, n_classes, n_members=int(n_members), filters=int(filters),
-            depth=int(depth), kernel_sizes=list(kernel_sizes), bottleneck=int(bottleneck),
+            n_channels,
+            n_classes,
+            n_members=int(n_members),
+            filters=int(filters),
+            depth=int(depth),
+            kernel_sizes=list(kernel_sizes),
+            bottleneck=int(bottleneck),
         )
         if int(n_members) < 1:
             raise TsExplainError(f"{self.name}: n_members must be at least 1, got {n_members}")
         self.members = nn.ModuleList(
             InceptionTime(
-                n_channels, n_classes, filters=filters, depth=depth,
-                kernel_sizes=kernel_sizes, bottleneck=bottleneck,
+                n_channels,
+                n_classes,
+                filters=filters,
+                depth=depth,
+                kernel_sizes=kernel_sizes,
+                bottleneck=bottleneck,
             )
             for _ in range(int(n_members))
         )

@@ -298,7 +298,6 @@ class KerasClassifier(nn.Module):
             out = self.keras_model(xt, training=False)
         return torch.log(out.clamp_min(1e-30)) if self.output == "log-probability" else out
 
-
     # ---- cascading randomization (tsexplain.evaluate.sanity): Keras layers own the weights
 
     def randomizable_layers(self) -> list[str]:

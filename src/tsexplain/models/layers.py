@@ -65,7 +65,9 @@ class SameConv1d(nn.Conv1d):
             ("dilation", dilation),
         ):
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-                raise TsExplainError(f"a convolution's {label} must be a positive integer, got {value!r}")
+                raise TsExplainError(
+                    f"a convolution's {label} must be a positive integer, got {value!r}"
+                )
         super().__init__(in_channels, out_channels, kernel_size, dilation=dilation, padding=0)
         total = (kernel_size - 1) * dilation
         self.pad_left, self.pad_right = self._split(total)

@@ -97,10 +97,18 @@ class TransformerClassifier(_GAPHead):
         embed_kernel: int = 1,
     ):
         if int(embed_kernel) < 1:
-            raise TsExplainError(f"transformer: embed_kernel must be at least 1, got {embed_kernel}")
+            raise TsExplainError(
+                f"transformer: embed_kernel must be at least 1, got {embed_kernel}"
+            )
         super().__init__(
-            n_channels, n_classes, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
-            d_ff=d_ff, dropout=dropout, embed_kernel=int(embed_kernel),
+            n_channels,
+            n_classes,
+            d_model=d_model,
+            n_heads=n_heads,
+            num_layers=num_layers,
+            d_ff=d_ff,
+            dropout=dropout,
+            embed_kernel=int(embed_kernel),
         )
         self.d_model = int(d_model)
         # Each step's embedding: a linear map of its values, or a 'same' convolution over
@@ -122,8 +130,10 @@ class TransformerClassifier(_GAPHead):
         for layer in self.layers:
             h, w = layer(h, pad)
         assert w is not None
-        real = torch.ones(n, t, 1, device=x.device, dtype=w.dtype) if mask is None else (
-            mask[:, 0, :, None].to(w.dtype)
+        real = (
+            torch.ones(n, t, 1, device=x.device, dtype=w.dtype)
+            if mask is None
+            else (mask[:, 0, :, None].to(w.dtype))
         )
         received = (w * real).sum(1) / real.sum(1)  # (N, T_key): mean over real queries
         self.attention_weights(received[:, None, :])

@@ -44,7 +44,12 @@ def plot_curves(
         area = float(np.trapezoid(c.mean(cls), c.fractions))
         ax.plot(c.fractions, c.mean(cls), "-o", ms=3, label=plain(f"{c.method} (AUC {area:.3f})"))
     ref = chosen[0].mean(cls, reference=True)
-    ax.plot(chosen[0].fractions, ref, "k--", label=f"random blocks (AUC {float(np.trapezoid(ref, chosen[0].fractions)):.3f})")
+    ax.plot(
+        chosen[0].fractions,
+        ref,
+        "k--",
+        label=f"random blocks (AUC {float(np.trapezoid(ref, chosen[0].fractions)):.3f})",
+    )
     ax.set_xlabel(f"fraction of real steps {'deleted' if kind == 'deletion' else 'inserted'}")
     ax.set_ylabel("probability of the explained class")
     ax.set_ylim(-0.02, 1.02)
@@ -71,7 +76,9 @@ def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure:
         r[order] = np.arange(1, ok.sum() + 1)
         ranks[ok, j] = r
     if ax is None:
-        fig, ax = plt.subplots(figsize=(1.3 * len(crits) + 2.5, 0.45 * len(methods) + 1.5), layout="constrained")
+        fig, ax = plt.subplots(
+            figsize=(1.3 * len(crits) + 2.5, 0.45 * len(methods) + 1.5), layout="constrained"
+        )
     else:
         fig = figure_of(ax)
     im = ax.imshow(ranks, cmap="RdYlGn_r", aspect="auto", vmin=1, vmax=max(len(methods), 2))

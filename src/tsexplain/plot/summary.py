@@ -73,8 +73,15 @@ def _class_indices(averages: ClassAverages, classes: Sequence[int | str] | None)
     return ks
 
 
-def _coloured_line(ax: Axes, x: np.ndarray, y: np.ndarray, c: np.ndarray, cmap: str,
-                   norm: Normalize, lw: float = 2.2) -> LineCollection:
+def _coloured_line(
+    ax: Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    c: np.ndarray,
+    cmap: str,
+    norm: Normalize,
+    lw: float = 2.2,
+) -> LineCollection:
     """``y`` over ``x`` drawn as segments coloured by ``c`` (segments touching NaN left out)."""
     pts = np.stack([x, y], axis=1)
     segs = np.stack([pts[:-1], pts[1:]], axis=1)
@@ -129,8 +136,9 @@ def plot_class_average(
     top = _top(values[ks], vmax)
     norm = Normalize(0.0, top) if absolute else Normalize(-top, top)
     cmap = cmap or ("viridis" if absolute else "RdBu_r")
-    fig, axes = _grid(ax, n_ch, len(ks), (3.6 * len(ks) + 1.2, 1.7 * n_ch + 0.9),
-                      sharex=True, sharey="row")
+    fig, axes = _grid(
+        ax, n_ch, len(ks), (3.6 * len(ks) + 1.2, 1.7 * n_ch + 0.9), sharex=True, sharey="row"
+    )
     x = averages.positions
     lo, hi = averages.quantiles
     for col, k in enumerate(ks):
@@ -148,8 +156,13 @@ def plot_class_average(
         if averages.align != "resample":
             axes[-1, col].xaxis.set_major_locator(MaxNLocator(integer=True))
     band.set_label(f"{100 * lo:g}-{100 * hi:g}% of cases")
-    axes[0, -1].legend(handles=[band], loc="lower right", bbox_to_anchor=(1.0, 1.12),
-                       fontsize="small", frameon=False)
+    axes[0, -1].legend(
+        handles=[band],
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.12),
+        fontsize="small",
+        frameon=False,
+    )
     what = "mean |attribution|" if absolute else "mean attribution"
     fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes.ravel()), label=what, shrink=0.9)
     fig.suptitle(plain(f"Class averages ({averages.method}, cases by {averages.by} class)"))
@@ -190,15 +203,26 @@ def plot_channel_time_map(
     image = None
     for row, k in enumerate(ks):
         a = axes[row, 0]
-        image = a.imshow(np.ma.masked_invalid(averages.abs_attribution[k]), aspect="auto",
-                         cmap=cmap, vmin=0.0, vmax=top, interpolation="nearest",
-                         extent=(x[0] - half, x[-1] + half, n_ch - 0.5, -0.5))
+        image = a.imshow(
+            np.ma.masked_invalid(averages.abs_attribution[k]),
+            aspect="auto",
+            cmap=cmap,
+            vmin=0.0,
+            vmax=top,
+            interpolation="nearest",
+            extent=(x[0] - half, x[-1] + half, n_ch - 0.5, -0.5),
+        )
         share = averages.channel_share[k]
-        labels = [f"{name} ({100 * s:.0f}%)" if np.isfinite(s) else name
-                  for name, s in zip(averages.channel_names, share, strict=True)]
+        labels = [
+            f"{name} ({100 * s:.0f}%)" if np.isfinite(s) else name
+            for name, s in zip(averages.channel_names, share, strict=True)
+        ]
         a.set_yticks(range(n_ch), plain_all(labels))
-        a.set_title(plain(f"{averages.classes[k]} (n={int(averages.counts[k])})"),
-                    loc="left", fontsize="medium")
+        a.set_title(
+            plain(f"{averages.classes[k]} (n={int(averages.counts[k])})"),
+            loc="left",
+            fontsize="medium",
+        )
     axes[-1, 0].set_xlabel(plain(averages.axis_label))
     assert image is not None
     fig.colorbar(image, ax=list(axes.ravel()), label="mean |attribution|", shrink=0.9)
@@ -248,21 +272,41 @@ def plot_prototypes(
             a = axes[c, col]
             for m, n in zip(members, lengths, strict=True):
                 keep = real_slice(int(n), t, prototypes.padding)
-                a.plot(x[keep], m[c, keep], color="0.6", lw=0.9, alpha=0.8,
-                       label="nearest members" if c == 0 else None)
-            a.plot(x[own], prototypes.series[col, c, own], color="tab:red", lw=2.0,
-                   label="prototype" if c == 0 else None)
+                a.plot(
+                    x[keep],
+                    m[c, keep],
+                    color="0.6",
+                    lw=0.9,
+                    alpha=0.8,
+                    label="nearest members" if c == 0 else None,
+                )
+            a.plot(
+                x[own],
+                prototypes.series[col, c, own],
+                color="tab:red",
+                lw=2.0,
+                label="prototype" if c == 0 else None,
+            )
             if col == 0:
                 a.set_ylabel(plain(prototypes.channel_names[c]))
         cls = prototypes.classes[int(prototypes.targets[col])]
         p, pct = prototypes.probability[col], prototypes.percentile[col]
-        axes[0, col].set_title(plain(f"{cls}\np = {p:.3f}, nearest-member distance: "
-                                     f"percentile {pct:.0f}"), fontsize="small")
-        axes[-1, col].set_xlabel("time step" + (" (before the end)" if prototypes.padding == "left" else ""))
+        axes[0, col].set_title(
+            plain(f"{cls}\np = {p:.3f}, nearest-member distance: percentile {pct:.0f}"),
+            fontsize="small",
+        )
+        axes[-1, col].set_xlabel(
+            "time step" + (" (before the end)" if prototypes.padding == "left" else "")
+        )
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles[-2:] if len(handles) > 1 else handles,
-               labels[-2:] if len(labels) > 1 else labels, loc="outside lower center",
-               ncols=2, frameon=False, fontsize="small")
+    fig.legend(
+        handles[-2:] if len(handles) > 1 else handles,
+        labels[-2:] if len(labels) > 1 else labels,
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+        fontsize="small",
+    )
     fig.suptitle("Class prototypes (activation maximization) beside real members")
     return fig
 
@@ -316,30 +360,49 @@ def plot_misclassified(
         i = int(chosen.indices[r])
         rows = slice(r * n_ch, (r + 1) * n_ch)
         columns = (
-            (chosen.true_map[r], f"case {i}: map for true class {true_name} "
-                                 f"(p = {chosen.true_probability[r]:.2f})"),
-            (chosen.predicted_map[r], f"map for predicted class {pred_name} "
-                                      f"(p = {chosen.confidence[r]:.2f})"),
+            (
+                chosen.true_map[r],
+                f"case {i}: map for true class {true_name} (p = {chosen.true_probability[r]:.2f})",
+            ),
+            (
+                chosen.predicted_map[r],
+                f"map for predicted class {pred_name} (p = {chosen.confidence[r]:.2f})",
+            ),
         )
         for col, (attribution, title) in enumerate(columns):
-            plot_attribution(data.X[i], attribution, length=int(data.lengths[i]),
-                             padding=data.padding,
-                             mask=None if data.mask is None else data.mask[i],
-                             channel_names=data.channel_names, title=title, vmax=top,
-                             colorbar=False, ax=list(axes[rows, col]))
+            plot_attribution(
+                data.X[i],
+                attribution,
+                length=int(data.lengths[i]),
+                padding=data.padding,
+                mask=None if data.mask is None else data.mask[i],
+                channel_names=data.channel_names,
+                title=title,
+                vmax=top,
+                colorbar=False,
+                ax=list(axes[rows, col]),
+            )
             for a in axes[rows, col]:
                 if a.get_legend() is not None:  # one figure legend instead, off the titles
                     a.get_legend().remove()
             for a in axes[rows, col][:-1]:
                 a.set_xlabel("")
                 a.tick_params(labelbottom=False)
-    fig.colorbar(ScalarMappable(Normalize(0.0, top), "viridis"), ax=list(axes.ravel()),
-                 label=f"|attribution| ({result.method})", shrink=0.6)
+    fig.colorbar(
+        ScalarMappable(Normalize(0.0, top), "viridis"),
+        ax=list(axes.ravel()),
+        label=f"|attribution| ({result.method})",
+        shrink=0.6,
+    )
     handles = [h for a in axes.ravel() for h in a.get_legend_handles_labels()[0]][:1]
     if handles:
         fig.legend(handles=handles, loc="outside lower center", frameon=False, fontsize="small")
-    fig.suptitle(plain(f"True {true_name}, predicted {pred_name}: {chosen.count} case(s), "
-                       f"{n} most confident shown"))
+    fig.suptitle(
+        plain(
+            f"True {true_name}, predicted {pred_name}: {chosen.count} case(s), "
+            f"{n} most confident shown"
+        )
+    )
     return fig
 
 
@@ -386,22 +449,34 @@ def plot_method_comparison(
     top = 1.0 if normalize else _top(np.stack(maps), None)
     n_ch = data.n_channels
     heights = [2.2] + [max(0.5, 0.32 * n_ch + 0.2)] * len(names)
-    fig, axes = _grid(ax, len(names) + 1, 1, (9.0, sum(heights) + 1.0), sharex=True,
-                      height_ratios=heights)
+    fig, axes = _grid(
+        ax, len(names) + 1, 1, (9.0, sum(heights) + 1.0), sharex=True, height_ratios=heights
+    )
     top_ax = axes[0, 0]
     for c in range(n_ch):
         top_ax.plot(steps, data.X[i, c, keep], lw=1.3, label=plain(data.channel_names[c]))
     if data.mask is not None and data.mask[i][:, keep].any():
         shade_regions(top_ax, data.mask[i][:, keep].any(axis=0), steps)
-    top_ax.legend(fontsize="small", frameon=False, ncols=min(n_ch + 1, 6), loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0))
+    top_ax.legend(
+        fontsize="small",
+        frameon=False,
+        ncols=min(n_ch + 1, 6),
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+    )
     cls = data.classes[int(data.y[i])]
     fig.suptitle(plain(f"Case {i} (class {cls}) explained by {len(names)} methods"))
     image = None
     for row, (name, a) in enumerate(zip(names, maps, strict=True), start=1):
-        image = axes[row, 0].imshow(a, aspect="auto", cmap=cmap, vmin=0.0, vmax=top,
-                                    interpolation="nearest",
-                                    extent=(steps[0] - 0.5, steps[-1] + 0.5, n_ch - 0.5, -0.5))
+        image = axes[row, 0].imshow(
+            a,
+            aspect="auto",
+            cmap=cmap,
+            vmin=0.0,
+            vmax=top,
+            interpolation="nearest",
+            extent=(steps[0] - 0.5, steps[-1] + 0.5, n_ch - 0.5, -0.5),
+        )
         axes[row, 0].set_yticks(range(n_ch), plain_all(data.channel_names) if n_ch > 1 else [""])
         axes[row, 0].set_ylabel(plain(name), rotation=0, ha="right", va="center")
     axes[-1, 0].set_xlabel("time step")
@@ -447,6 +522,8 @@ def plot_permutation_importance(
     where = "before the last step" if left else "from the first step"
     b.set_xlabel(f"time step ({where}; windows of {result.window} steps)")
     b.set_title("time windows (all channels)", fontsize="medium")
-    fig.suptitle(f"Permutation importance: baseline {result.score} {result.baseline:.3f}, "
-                 f"{result.n_repeats} repeats")
+    fig.suptitle(
+        f"Permutation importance: baseline {result.score} {result.baseline:.3f}, "
+        f"{result.n_repeats} repeats"
+    )
     return fig

@@ -93,11 +93,19 @@ def plot_training_curves(
             epochs = [h["epoch"] for h in rows]
             tag = f" {member + 1}" if len(runs) > 1 else ""
             colour = f"C{i % 10}"
-            axc.plot(epochs, [h[key] for h in rows], style + "-", color=colour,
-                     label=f"train{tag}", ms=3)
+            axc.plot(
+                epochs, [h[key] for h in rows], style + "-", color=colour, label=f"train{tag}", ms=3
+            )
             if f"val_{key}" in rows[0]:
-                axc.plot(epochs, [h[f"val_{key}"] for h in rows], style + "--", color=colour,
-                         label=f"validation{tag}", ms=3, alpha=0.8)
+                axc.plot(
+                    epochs,
+                    [h[f"val_{key}"] for h in rows],
+                    style + "--",
+                    color=colour,
+                    label=f"validation{tag}",
+                    ms=3,
+                    alpha=0.8,
+                )
         losses = [h["loss"] for h in history]
         if key == "loss" and losses and min(losses) > 0 and max(losses) > 30 * min(losses):
             axc.set_yscale("log")  # long runs fall by orders of magnitude

@@ -174,7 +174,9 @@ def build_report(
     t0 = time.perf_counter()
     out = Path(out)
     if out.suffix.lower() not in _SUFFIXES:
-        raise TsExplainError(f"the report must be an .html file, got {out.name!r}; name it e.g. report.html")
+        raise TsExplainError(
+            f"the report must be an .html file, got {out.name!r}; name it e.g. report.html"
+        )
     check_output_location(out, folder=False, option="out")
     content = gather(
         model,

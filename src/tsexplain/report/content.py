@@ -191,9 +191,7 @@ def _history(history: Any) -> tuple[list[dict[str, float]] | None, int | None]:
     for i, row in enumerate(history):
         if not isinstance(row, Mapping):
             raise TsExplainError(f"history row {i} must be a dict of numbers, got {row!r}")
-        rows.append(
-            {str(k): float(v) for k, v in row.items() if isinstance(v, int | float)}
-        )
+        rows.append({str(k): float(v) for k, v in row.items() if isinstance(v, int | float)})
     return (rows or None), (int(best) if isinstance(best, int | float) else None)
 
 
@@ -269,9 +267,7 @@ def _explain(
     t0 = time.perf_counter()
     seeded = {n: {"seed": seed} for n in names if get_method(n).stochastic}
     params: dict[str, Any] = seeded.get(names[0], {}) if len(names) == 1 else seeded
-    out = explain(
-        model, data, method=names, batch_size=batch_size, progress=progress, **params
-    )
+    out = explain(model, data, method=names, batch_size=batch_size, progress=progress, **params)
     log.info(
         "explained %d cases with %s in %.1f s",
         data.n_cases, ", ".join(names), time.perf_counter() - t0,
@@ -291,9 +287,7 @@ def _check_inputs(
     if evaluation is not None and not isinstance(evaluation, ResultTable):
         raise TsExplainError(f"evaluation must be a ResultTable, got {type(evaluation).__name__}")
     if benchmark is not None and not isinstance(benchmark, BenchmarkResult):
-        raise TsExplainError(
-            f"benchmark must be a BenchmarkResult, got {type(benchmark).__name__}"
-        )
+        raise TsExplainError(f"benchmark must be a BenchmarkResult, got {type(benchmark).__name__}")
     if not isinstance(prototypes, bool | Prototypes):
         raise TsExplainError(
             f"prototypes must be True, False or a Prototypes, got {type(prototypes).__name__}"
@@ -339,7 +333,9 @@ def gather(
     t0 = time.perf_counter()
     protos, protos_note = _prototypes(model, data, prototypes, seed)
     if protos is not None and not isinstance(prototypes, Prototypes):
-        log.info("optimised %d class prototypes in %.1f s", len(protos.targets), time.perf_counter() - t0)
+        log.info(
+            "optimised %d class prototypes in %.1f s", len(protos.targets), time.perf_counter() - t0
+        )
     return ReportContent(
         data=data,
         case_ids=ids,

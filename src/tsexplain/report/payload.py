@@ -78,8 +78,7 @@ def case_payload(content: ReportContent) -> dict[str, Any]:
         if ds.mask is not None:
             masks.append([mask_intervals(ds.mask[i, c, sl]) for c in range(ds.n_channels)])
     info = {
-        key: [_plain(v) for v in np.asarray(values)[idx]]
-        for key, values in ds.case_info.items()
+        key: [_plain(v) for v in np.asarray(values)[idx]] for key, values in ds.case_info.items()
     }
     return {
         "index": idx.tolist(),

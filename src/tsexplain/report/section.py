@@ -64,7 +64,7 @@ def number(value: float | None, digits: int = 3) -> str:
     if value is None or not math.isfinite(float(value)):
         return "&ndash;"
     v = float(value)
-    if v != 0 and abs(v) < 10 ** -digits:
+    if v != 0 and abs(v) < 10**-digits:
         return f"{v:.2e}"
     return f"{v:.{digits}f}"
 

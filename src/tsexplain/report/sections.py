@@ -88,9 +88,7 @@ def overview(content: ReportContent) -> Section:
     ]
     if ds.case_info:
         facts.append(("per-case facts", quoted_names(list(ds.case_info))))
-    warnings = "".join(
-        f'<p class="warning">{html_text(w)}</p>' for w in report.get("warnings", [])
-    )
+    warnings = "".join(f'<p class="warning">{html_text(w)}</p>' for w in report.get("warnings", []))
     notes = "".join(
         f'<p class="note">{html_text(k)} left out: {html_text(v)}</p>'
         for k, v in content.notes.items()
@@ -127,7 +125,9 @@ def training(content: ReportContent) -> Section:
         for key, vals in series.items()
     }
     data["best_epoch"] = content.best_epoch
-    return Section("training", "Training curves", '<div class="plot" id="tsx-training-plot"></div>', data)
+    return Section(
+        "training", "Training curves", '<div class="plot" id="tsx-training-plot"></div>', data
+    )
 
 
 def _percent(share: float) -> str:
@@ -208,8 +208,9 @@ def cases(content: ReportContent) -> Section:
         "every confusion-matrix cell appears)."
     )
     mask_note = (
-        " The shaded band is the ground-truth region." if ds.mask is not None else
-        " The data has no ground-truth mask, so no region is shaded."
+        " The shaded band is the ground-truth region."
+        if ds.mask is not None
+        else " The data has no ground-truth mask, so no region is shaded."
     )
     html = (
         f'<p class="hint">{sample_note} Each channel is drawn with the attribution as colour '
@@ -268,13 +269,14 @@ def evaluation(content: ReportContent) -> Section:
     html = (
         '<p class="hint">One column per method: the value, below it its 95% interval and the '
         "same metric for random contiguous-block attributions. Macro rows average the "
-        "classes.</p>"
-        + '<div class="scroll">' + _evaluation_table(main) + "</div>"
+        "classes.</p>" + '<div class="scroll">' + _evaluation_table(main) + "</div>"
     )
     if per_class:
         html += (
             f"<details><summary>per-class rows ({len(per_class)})</summary>"
-            + '<div class="scroll">' + _evaluation_table(per_class) + "</div></details>"
+            + '<div class="scroll">'
+            + _evaluation_table(per_class)
+            + "</div></details>"
         )
     if table.skipped:
         html += "".join(
@@ -294,7 +296,8 @@ def benchmark(content: ReportContent) -> Section:
             omitted="no benchmark was passed in (run tsexplain.benchmark to rank the methods)",
         )
     crits = [
-        c for c in next(iter(result.scores.values()), {})
+        c
+        for c in next(iter(result.scores.values()), {})
         if any(not math.isnan(s[c]) for s in result.scores.values())
     ]
     rows = []

@@ -139,8 +139,12 @@ def evaluate_store(
     methods: dict[str, dict[str, Any]] = identity["methods"]
     resolution = {n: get_method(n)(model, **p).resolution for n, p in methods.items()}
     parts = []
-    with tqdm(total=source.n_cases, desc="evaluate store", unit="series",
-              disable=None if progress is None else not progress) as bar:
+    with tqdm(
+        total=source.n_cases,
+        desc="evaluate store",
+        unit="series",
+        disable=None if progress is None else not progress,
+    ) as bar:
         for i in range(n_chunks):
             start, stop = i * chunk, min((i + 1) * chunk, source.n_cases)
             X, lengths = source.read(start, stop)
@@ -165,10 +169,16 @@ def evaluate_store(
             )
             parts.append(
                 evaluate_cases(
-                    model, chunk_data, explanations, metrics, seed=subseed(seed, "chunk", i),
+                    model,
+                    chunk_data,
+                    explanations,
+                    metrics,
+                    seed=subseed(seed, "chunk", i),
                     lengths=None if chunk_data is not X else lengths,
                     padding=None if chunk_data is not X else source.padding,
-                    group_by=group_by, config=cfg, reference_stats=stats,
+                    group_by=group_by,
+                    config=cfg,
+                    reference_stats=stats,
                 )
             )
             bar.update(stop - start)

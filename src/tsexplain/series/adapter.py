@@ -189,7 +189,9 @@ class ModelAdapter:
             return self._callable(x, lengths, padding)
         return by_length(lambda z: self._callable(z, None, padding), x, lengths, padding)
 
-    def _callable(self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str) -> torch.Tensor:
+    def _callable(
+        self, x: torch.Tensor, lengths: torch.Tensor | None, padding: str
+    ) -> torch.Tensor:
         kw: dict[str, Any] = {}
         if self.accepts:
             kw["lengths"] = None if lengths is None else lengths.cpu().numpy()

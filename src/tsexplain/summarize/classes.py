@@ -110,7 +110,9 @@ class ClassAverages:
         return int(cls)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{c!r}: {int(n)}" for c, n in zip(self.classes, self.counts, strict=True))
+        counts = ", ".join(
+            f"{c!r}: {int(n)}" for c, n in zip(self.classes, self.counts, strict=True)
+        )
         return (
             f"ClassAverages({self.method!r}, by={self.by!r}, align={self.align!r}, "
             f"{len(self.positions)} positions, cases {{{counts}}})"
@@ -213,7 +215,9 @@ def class_averages(
     check_pair(explanation, data)
     q = tuple(float(v) for v in quantiles)
     if len(q) != 2 or not 0.0 <= q[0] <= q[1] <= 1.0:
-        raise TsExplainError(f"quantiles must be two numbers 0 <= low <= high <= 1, got {quantiles!r}")
+        raise TsExplainError(
+            f"quantiles must be two numbers 0 <= low <= high <= 1, got {quantiles!r}"
+        )
     align = default_align(data.padding) if align is None else align
     labels = group_labels(explanation, data, by)
     series = align_cases(data.X, data.lengths, data.padding, align, n_points)
@@ -221,7 +225,9 @@ def class_averages(
     attrs = align_cases(attr, data.lengths, data.padding, align, n_points)
     real_cells = data.real_mask()[:, None, :]
     k, c, width = data.n_classes, data.n_channels, len(series.positions)
-    out = {name: np.full((k, c, width), np.nan) for name in ("mean", "lower", "upper", "attr", "abs")}
+    out = {
+        name: np.full((k, c, width), np.nan) for name in ("mean", "lower", "upper", "attr", "abs")
+    }
     support = np.zeros((k, width), dtype=np.int64)
     share = np.full((k, c), np.nan)
     members = []

@@ -104,7 +104,8 @@ class Misclassifications:
 
     def __repr__(self) -> str:
         cells = ", ".join(
-            f"{self.classes[c.true]!r}->{self.classes[c.predicted]!r}: {c.count}" for c in self.cells
+            f"{self.classes[c.true]!r}->{self.classes[c.predicted]!r}: {c.count}"
+            for c in self.cells
         )
         return f"Misclassifications({self.method!r}, {{{cells}}})"
 
@@ -154,7 +155,9 @@ def misclassifications(
             f"misclassifications need labelled data (a Dataset), got {type(data).__name__}"
         )
     if max_per_cell is not None and int(max_per_cell) < 1:
-        raise TsExplainError(f"max_per_cell must be at least 1 (or None for all), got {max_per_cell}")
+        raise TsExplainError(
+            f"max_per_cell must be at least 1 (or None for all), got {max_per_cell}"
+        )
     data = prepare_for(model, data)
     batch = as_series(data, n_channels=getattr(model, "n_channels", None))
     probs = ModelAdapter(model, batch_size=256).proba(batch.X, batch.lengths, batch.padding)

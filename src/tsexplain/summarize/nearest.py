@@ -16,7 +16,11 @@ __all__ = ["nearest_neighbour_distances", "rms_distances"]
 
 
 def rms_distances(
-    a: np.ndarray, real_a: np.ndarray, b: np.ndarray, real_b: np.ndarray, scale: np.ndarray | None = None
+    a: np.ndarray,
+    real_a: np.ndarray,
+    b: np.ndarray,
+    real_b: np.ndarray,
+    scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """Root mean square differences ``(n, m)`` between every series of ``a`` and of ``b``.
 

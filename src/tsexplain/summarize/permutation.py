@@ -106,13 +106,23 @@ def _score(probs: np.ndarray, y: np.ndarray, kind: str) -> float:
 class _Permuter:
     """Permuted copies of one data set, scored through the model adapter."""
 
-    def __init__(self, adapter: ModelAdapter, X: np.ndarray, y: np.ndarray, real: np.ndarray,
-                 lengths: np.ndarray, padding: str, kind: str) -> None:
+    def __init__(
+        self,
+        adapter: ModelAdapter,
+        X: np.ndarray,
+        y: np.ndarray,
+        real: np.ndarray,
+        lengths: np.ndarray,
+        padding: str,
+        kind: str,
+    ) -> None:
         self.adapter, self.X, self.y, self.real = adapter, X, y, real
         self.lengths, self.padding, self.kind = lengths, padding, kind
         self.base_probs = adapter.proba(X, lengths, padding)
 
-    def drops(self, cells: np.ndarray, rng: np.random.Generator, n_repeats: int) -> tuple[np.ndarray, int]:
+    def drops(
+        self, cells: np.ndarray, rng: np.random.Generator, n_repeats: int
+    ) -> tuple[np.ndarray, int]:
         """Score drops ``(n_repeats,)`` for permuting the values at ``cells`` ``(C, T)`` (bool),
         and how many cases took part."""
         steps = cells.any(axis=0)
@@ -194,7 +204,9 @@ def permutation_importance(
     if not 1 <= width <= t:
         raise TsExplainError(f"window must lie in [1, {t}] steps, got {window}")
     adapter = ModelAdapter(model, batch_size=batch_size)
-    perm = _Permuter(adapter, batch.X, data.y, batch.real_mask(), batch.lengths, batch.padding, score)
+    perm = _Permuter(
+        adapter, batch.X, data.y, batch.real_mask(), batch.lengths, batch.padding, score
+    )
     rng = numpy_rng(seed)
     channel_drop = np.empty((int(n_repeats), c))
     for ch in range(c):

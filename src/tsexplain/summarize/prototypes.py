@@ -147,7 +147,9 @@ def _members(
     return _Members(rows, np.where(real[:, None, :], z, 0.0), real)
 
 
-def _initial(members: _Members, steps: np.ndarray, init: str, rng: np.random.Generator) -> np.ndarray:
+def _initial(
+    members: _Members, steps: np.ndarray, init: str, rng: np.random.Generator
+) -> np.ndarray:
     """Starting point ``(C, T)`` (standardised): the class mean on ``steps``, or noise."""
     c, t = members.z.shape[1:]
     if init == "random":
@@ -343,9 +345,18 @@ def _targets(classes: Sequence[int | str] | None, data: Dataset, counts: np.ndar
 class _Optimiser:
     """Adam on the standardised inputs of all prototypes at once (one batch, one pass)."""
 
-    def __init__(self, model: nn.Module, targets: np.ndarray, steps: np.ndarray, padding: str,
-                 mean: np.ndarray, std: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 params: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        targets: np.ndarray,
+        steps: np.ndarray,
+        padding: str,
+        mean: np.ndarray,
+        std: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        params: dict[str, Any],
+    ) -> None:
         self.model, self.padding, self.params = model, padding, params
         dev = model_device(model)
         self.device = dev

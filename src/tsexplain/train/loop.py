@@ -185,9 +185,9 @@ def check_options(
         raise TsExplainError(f"monitor={monitor!r} needs validation data (val=)")
     if time_budget is not None and not (np.isfinite(time_budget) and time_budget > 0):
         raise TsExplainError(f"time_budget must be a positive number of seconds, got {time_budget}")
-    if not (plateau_patience == "auto" or (
-        isinstance(plateau_patience, int) and plateau_patience >= 0
-    )):
+    if not (
+        plateau_patience == "auto" or (isinstance(plateau_patience, int) and plateau_patience >= 0)
+    ):
         raise TsExplainError(
             f"plateau_patience must be 'auto' or a whole number >= 0, got {plateau_patience!r}"
         )
@@ -656,7 +656,9 @@ def fit(
     return result
 
 
-def _fit_members(model: nn.Module, train: Dataset, val: Dataset | None, **options: Any) -> FitResult:
+def _fit_members(
+    model: nn.Module, train: Dataset, val: Dataset | None, **options: Any
+) -> FitResult:
     """Train an ensemble's members one after another, each on its own (its own seed and an
     equal share of the time budget); the ensemble's meta records the data."""
     members = ensemble_members(model)

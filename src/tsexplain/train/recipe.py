@@ -117,9 +117,7 @@ def validation_warnings(val: Dataset, train: Dataset | None = None) -> list[str]
     counts = val.class_counts()
     seen = counts + (0 if train is None else train.class_counts())
     few = [
-        (val.classes[k], int(c))
-        for k, c in enumerate(counts)
-        if c < FEW_VAL_CASES and seen[k] > 0
+        (val.classes[k], int(c)) for k, c in enumerate(counts) if c < FEW_VAL_CASES and seen[k] > 0
     ]
     if not few:
         return []
