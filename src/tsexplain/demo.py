@@ -106,7 +106,7 @@ def _cases(
     ``val.subset(idx)`` for the true classes) is given."""
     out = []
     for k, i in enumerate(idx):
-        pred, true = int(ex.predicted[i]), int(val.y[i])
+        pred, true = int(ex.predicted[i]), int(val.labels("the demo")[i])
         p = float(ex.probabilities[i, pred])
         maps = [(f"map for class {val.classes[pred]!r} (predicted, p={p:.2f})", ex.attributions[i])]
         if true_maps is not None:
@@ -143,7 +143,7 @@ def _case_figure(val: Dataset, ex: Explanation, case: _Case, vmax: float, path: 
         )
     scale = ScalarMappable(Normalize(0.0, vmax), cmap="viridis")
     fig.colorbar(scale, ax=axes, shrink=0.9, label="|Grad-CAM| per channel (shared scale)")
-    true = val.classes[int(val.y[i])]
+    true = val.classes[int(val.labels("the demo")[i])]
     pred = val.classes[int(ex.predicted[i])]
     fig.suptitle(
         f"{case.group} failure: case {i}, true {true!r}, predicted {pred!r}; "
@@ -187,7 +187,7 @@ def run_demo(
     # Grad-CAM resolves time (the mass figure); its channel-resolved variant says which sensor
     ex = explain(model, val, method="gradcam", progress=progress)
     per_channel = explain(model, val, method="gradcam_channel", progress=progress)
-    report = classification_report(val.y, ex.predicted, val.classes)
+    report = classification_report(val.labels("the demo"), ex.predicted, val.classes)
     failure = val.classes.index(FAILURE)
     detected = np.flatnonzero((val.y == failure) & (ex.predicted == failure))
     missed = np.flatnonzero((val.y == failure) & (ex.predicted != failure))
@@ -201,9 +201,12 @@ def run_demo(
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     for name, fig in (
-        ("class_histogram.png", plot_class_histogram(ds.y, ds.classes)),
+        ("class_histogram.png", plot_class_histogram(ds.labels("the demo"), ds.classes)),
         ("training_curves.png", plot_training_curves(run.history)),
-        ("confusion_matrix.png", plot_confusion_matrix(val.y, ex.predicted, val.classes)),
+        (
+            "confusion_matrix.png",
+            plot_confusion_matrix(val.labels("the demo"), ex.predicted, val.classes),
+        ),
     ):
         fig.savefig(figures / name, dpi=110)
         plt.close(fig)

@@ -45,8 +45,10 @@ def test_label_column(tmp_path: Path) -> None:
 
 def test_bad_arrays(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.zeros((3, 5)))
-    with pytest.raises(TsExplainError, match=r"holds no labels; pass labels="):
-        td.load(tmp_path / "x.npy")
+    new = td.load(tmp_path / "x.npy")  # no labels: new data, read unlabelled
+    assert new.y is None and not new.labelled and new.n_cases == 3
+    with pytest.raises(TsExplainError, match=r"give one"):
+        td.load(tmp_path / "x.npy", labels=[0, 1, 2], label_column=0)
     with pytest.raises(TsExplainError, match=r"3 series but labels of shape \(2,\)"):
         td.load(tmp_path / "x.npy", labels=[0, 1])
     np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)

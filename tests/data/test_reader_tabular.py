@@ -39,8 +39,8 @@ def test_wide_without_header_takes_the_last_column(tmp_path: Path) -> None:
 
 def test_label_column_that_is_not_there(tmp_path: Path) -> None:
     path = write(tmp_path, "w.csv", "a,b,c\n1,2,3\n")
-    with pytest.raises(TsExplainError, match=r"no label column .*columns are \['a', 'b', 'c'\]"):
-        td.load(path)
+    new = td.load(path)  # no label column: new data, read unlabelled
+    assert new.y is None and new.X.shape == (1, 1, 3) and new.meta["label_column"] is None
     with pytest.raises(TsExplainError, match=r"label column 'kind' is not there"):
         td.load(path, label_column="kind")
     with pytest.raises(TsExplainError, match=r"label column 7 is not there"):

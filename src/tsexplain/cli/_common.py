@@ -38,6 +38,14 @@ model_option = click.option(
 data_option = click.option(
     "--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file."
 )
+labels_option = click.option(
+    "--labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="For a .npy data file: its labels, one per series (a .npy array, or a text file with "
+    "one label a line). Without them the series are read unlabelled: explained for the "
+    "predicted class, with no accuracy.",
+)
 seed_option = click.option("--seed", type=int, default=0, show_default=True)
 trust_pickle_option = click.option(
     "--trust-pickle",
@@ -92,14 +100,21 @@ def model_dir(path: Path) -> Path:
     return path / "model" if (path / "model" / "config.json").exists() else path
 
 
-def read_for(model: Any, path: Path, cases: str | None) -> tuple[Any, np.ndarray]:
+def read_for(
+    model: Any, path: Path, cases: str | None, labels: Path | None = None
+) -> tuple[Any, np.ndarray]:
     """The data file read as the model was trained (:func:`tsexplain.prepare_for`), cut to
-    ``--cases``; also the chosen case numbers of the file."""
+    ``--cases``; also the chosen case numbers of the file. ``labels``: the ``--labels`` file
+    of a ``.npy`` array (without it such an array is read unlabelled)."""
     import numpy as np
 
     import tsexplain as tx
 
-    ds = tx.data.load(path)
+    if labels is not None and path.suffix.lower() != ".npy":
+        raise TsExplainError(
+            f"--labels gives the labels of a .npy array; {path.name} holds its own labels (or none)"
+        )
+    ds = tx.data.load(path) if labels is None else tx.data.load(path, labels=labels)
     try:
         ds = tx.prepare_for(model, ds)
     except TsExplainError as exc:

@@ -9,6 +9,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    labels_option,
     model_dir,
     model_option,
     progress_option,
@@ -43,6 +44,7 @@ class _Benchmark(click.Command):
     type=click.Path(path_type=Path),
     help="Data file (with a mask for localization).",
 )
+@labels_option
 @click.option(
     "--methods",
     "methods",
@@ -69,6 +71,7 @@ class _Benchmark(click.Command):
 def command(
     model_path: Path,
     data_path: Path,
+    labels: Path | None,
     methods: tuple[str, ...],
     cases: str | None,
     max_cases: int | None,
@@ -91,7 +94,7 @@ def command(
         raise TsExplainError("give --cases or --max-cases, not both")
     check_output_location(out, folder=True)
     model = tx.load_model(model_dir(model_path), trust_pickle=trust_pickle)
-    ds, _ = read_for(model, data_path, cases)
+    ds, _ = read_for(model, data_path, cases, labels)
     if max_cases is not None and max_cases < ds.n_cases:
         ds = ds.subset(list(range(max_cases)))
     result = tx.benchmark(model, ds, parse_names(methods), seed=seed, progress=progress)

@@ -8,6 +8,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    labels_option,
     model_dir,
     model_option,
     print_table,
@@ -29,6 +30,7 @@ from tsexplain.errors import TsExplainError
     type=click.Path(path_type=Path),
     help="Data file the explanations belong to.",
 )
+@labels_option
 @click.option(
     "--explanations",
     "ex_path",
@@ -52,6 +54,7 @@ from tsexplain.errors import TsExplainError
 def command(
     model_path: Path,
     data_path: Path,
+    labels: Path | None,
     ex_path: Path,
     metrics: tuple[str, ...],
     cases: str | None,
@@ -89,7 +92,7 @@ def command(
         print_table(table, out)
         return
     model = tx.load_model(model_dir(model_path), trust_pickle=trust_pickle)
-    ds, _ = read_for(model, data_path, cases)
+    ds, _ = read_for(model, data_path, cases, labels)
     ex = tx.Explanation.load(ex_path)
     if ex.n_cases != ds.n_cases:
         selected = f"--cases {cases} selects" if cases else "holds"

@@ -12,6 +12,7 @@ from tsexplain.cli._common import (
     cases_option,
     data_option,
     device_option,
+    labels_option,
     model_dir,
     model_option,
     progress_option,
@@ -26,6 +27,7 @@ from tsexplain.errors import TsExplainError
 @click.command("explain")
 @model_option
 @data_option
+@labels_option
 @click.option(
     "--method",
     "methods",
@@ -88,6 +90,7 @@ from tsexplain.errors import TsExplainError
 def command(
     model_path: Path,
     data_path: Path,
+    labels: Path | None,
     methods: tuple[str, ...],
     params: tuple[str, ...],
     target: str,
@@ -123,7 +126,7 @@ def command(
     model = tx.load_model(
         model_dir(model_path), device=torch_device(device), trust_pickle=trust_pickle
     )
-    ds, index = read_for(model, data_path, cases)
+    ds, index = read_for(model, data_path, cases, labels)
     settings = chosen[names[0]] if len(names) == 1 else {n: s for n, s in chosen.items() if s}
     result = tx.explain(
         model, ds, method=names, target=parse_target(target), progress=progress, **settings
@@ -137,10 +140,12 @@ def command(
                 f"{ex.method}: completeness gap median {gap['median_relative_gap']:.2%}, "
                 f"max {gap['max_relative_gap']:.2%}"
             )
-    acc = float((explanations[0].predicted == ds.y).mean())
-    click.echo(
-        f"explained {ds.n_cases} cases with {', '.join(names)} (accuracy on this data {acc:.4f}); wrote {out}"
+    score = (
+        "unlabelled data, the predicted class explained"
+        if ds.y is None
+        else f"accuracy on this data {float((explanations[0].predicted == ds.y).mean()):.4f}"
     )
+    click.echo(f"explained {ds.n_cases} cases with {', '.join(names)} ({score}); wrote {out}")
 
 
 def _write(out: Path, explanations: list[Any], ds: Any, index: Any, figures: int) -> None:
@@ -167,10 +172,15 @@ def _write(out: Path, explanations: list[Any], ds: Any, index: Any, figures: int
                     padding=ds.padding,
                     mask=None if ds.mask is None else ds.mask[i],
                     channel_names=ds.channel_names,
-                    title=f"{ex.method}: case {case}, predicted {ds.classes[int(ex.predicted[i])]}",
+                    title=f"{ex.method}: case {case}, predicted {_name(ds, ex.predicted[i])}",
                 )
                 fig.savefig(stage / f"{ex.method}_case{case}.png", dpi=110)
                 plt.close(fig)
+
+
+def _name(ds: Any, k: Any) -> str:
+    """Class ``k`` by name, or by number when the data names no classes."""
+    return str(ds.classes[int(k)]) if int(k) < len(ds.classes) else str(int(k))
 
 
 def _explain_to_store(opts: dict[str, Any]) -> None:
@@ -183,6 +193,11 @@ def _explain_to_store(opts: dict[str, Any]) -> None:
     if opts["cases"] is not None or opts["figures"]:
         raise TsExplainError(
             "a .zarr store holds the whole file: --cases and --figures work with a .npz output"
+        )
+    if opts["labels"] is not None:
+        raise TsExplainError(
+            "a .zarr store explains the predicted class or a class index and reads no labels; "
+            "leave out --labels (or use a .npz output)"
         )
     if target == "true":
         raise TsExplainError(

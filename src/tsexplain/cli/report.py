@@ -10,6 +10,7 @@ from tsexplain.cli._common import (
     cases_option,
     data_option,
     device_option,
+    labels_option,
     model_dir,
     progress_option,
     read_for,
@@ -30,6 +31,7 @@ from tsexplain.errors import TsExplainError
     help="Model folder (or the output folder of tsexplain train: its training curves are shown).",
 )
 @data_option
+@labels_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -81,6 +83,7 @@ from tsexplain.errors import TsExplainError
 def command(
     model_path: Path,
     data_path: Path,
+    labels: Path | None,
     out: Path,
     methods: tuple[str, ...],
     max_cases: int,
@@ -111,7 +114,7 @@ def command(
     )
     history = read_training_history(model_path)
     evaluation = None if evaluation_path is None else ResultTable.read_json(evaluation_path)
-    ds, index = read_for(model, data_path, cases)
+    ds, index = read_for(model, data_path, cases, labels)
     given = None
     if ex_path is not None:
         files = sorted(ex_path.glob("*.npz")) if ex_path.is_dir() else [ex_path]

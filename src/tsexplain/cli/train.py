@@ -209,7 +209,8 @@ def command(
     run = tx.train.train_with_recipe(model, ds, recipe, val=va, progress=progress, **fit_options)
     result, va = run.result, run.val
     scored = run.scored
-    report = tx.classification_report(scored.y, tx.predict(model, scored), scored.classes)
+    y = scored.labels("training")
+    report = tx.classification_report(y, tx.predict(model, scored), scored.classes)
     _write(out, model, report, result, validated=va is not None)
     if va is None:
         click.echo("on the training series (no validation split):")

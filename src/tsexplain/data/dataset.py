@@ -1,4 +1,4 @@
-"""The labelled data set every layer works on."""
+"""The data set every layer works on: series, their labels when known, and what they are."""
 
 from __future__ import annotations
 
@@ -65,20 +65,23 @@ def _check_case_info(info: Mapping[str, Any], n_cases: int) -> Mapping[str, np.n
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Labelled, possibly padded, multichannel series.
+    """Possibly padded, multichannel series, labelled or not.
 
     Parameters
     ----------
     X : ndarray of shape (n_cases, n_channels, n_timepoints)
         Float32 values, channels first. Padded steps hold zeros.
-    y : ndarray of shape (n_cases,)
-        Integer class indices into ``classes``.
+    y : ndarray of shape (n_cases,), or None
+        Integer class indices into ``classes``; ``None`` for new data whose classes are not
+        known (a deployed model's inputs). Such a data set can be explained, predicted and
+        shown; what needs the true class (training, accuracy, ``target="true"``) says so.
     lengths : ndarray of shape (n_cases,), optional
         Real (unpadded) steps per case; defaults to ``n_timepoints`` for every case.
     padding : {"right", "left"}
         Where the pad sits in each padded case.
     classes : sequence of str, optional
-        Class names; defaults to ``"0", "1", ...``.
+        Class names; defaults to ``"0", "1", ...`` (none for unlabelled data until a model's
+        classes are given by :meth:`with_classes`).
     channel_names : sequence of str, optional
         Channel names; defaults to ``"ch0", "ch1", ...``.
     mask : ndarray of bool, shape (n_cases, n_channels, n_timepoints), optional
@@ -101,7 +104,7 @@ class Dataset:
     """
 
     X: np.ndarray
-    y: np.ndarray
+    y: np.ndarray | None
     lengths: np.ndarray = None  # type: ignore[assignment]
     padding: str = "right"
     classes: tuple[str, ...] = None  # type: ignore[assignment]
@@ -120,25 +123,7 @@ class Dataset:
         check_finite(X, valid=np.broadcast_to(valid, X.shape))
         X = np.where(valid, X, np.float32(0)).astype(np.float32)
 
-        y = np.asarray(self.y)
-        if y.shape != (n,):
-            raise TsExplainError(f"y must have shape ({n},), one label per case, got {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TsExplainError(
-                f"y must hold integer class indices, got dtype {y.dtype}; "
-                "use tsexplain.data.encode_labels to map names to indices"
-            )
-        y = y.astype(np.int64)
-        classes = (
-            tuple(str(i) for i in range(int(y.max()) + 1))
-            if self.classes is None
-            else tuple(str(s) for s in self.classes)
-        )
-        if y.min() < 0 or y.max() >= len(classes):
-            raise TsExplainError(
-                f"labels must lie in [0, {len(classes) - 1}] for {len(classes)} classes, "
-                f"got values from {y.min()} to {y.max()}"
-            )
+        y, classes = self._labels(n)
         channel_names = (
             tuple(f"ch{i}" for i in range(c))
             if self.channel_names is None
@@ -165,6 +150,32 @@ class Dataset:
         ):
             object.__setattr__(self, key, value)
 
+    def _labels(self, n: int) -> tuple[np.ndarray | None, tuple[str, ...]]:
+        """``y`` as int64 class indices (or ``None``) and the class names, checked."""
+        if self.y is None:
+            names = () if self.classes is None else tuple(str(s) for s in self.classes)
+            return None, names
+        y = np.asarray(self.y)
+        if y.shape != (n,):
+            raise TsExplainError(f"y must have shape ({n},), one label per case, got {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TsExplainError(
+                f"y must hold integer class indices, got dtype {y.dtype}; "
+                "use tsexplain.data.encode_labels to map names to indices"
+            )
+        y = y.astype(np.int64)
+        classes = (
+            tuple(str(i) for i in range(int(y.max()) + 1))
+            if self.classes is None
+            else tuple(str(s) for s in self.classes)
+        )
+        if y.min() < 0 or y.max() >= len(classes):
+            raise TsExplainError(
+                f"labels must lie in [0, {len(classes) - 1}] for {len(classes)} classes, "
+                f"got values from {y.min()} to {y.max()}"
+            )
+        return y, classes
+
     # ------------------------------------------------------------------ shape vocabulary
     @property
     def n_cases(self) -> int:
@@ -182,6 +193,28 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def labelled(self) -> bool:
+        """Whether the true class of every case is known."""
+        return self.y is not None
+
+    def labels(self, needed_for: str) -> np.ndarray:
+        """``y``, or a :class:`TsExplainError` saying that ``needed_for`` needs labels and how
+        to give them.
+
+        >>> Dataset(np.zeros((2, 1, 5)), None).labels("training")
+        Traceback (most recent call last):
+        ...
+        tsexplain.errors.TsExplainError: training needs the true class of each case, and the data 'dataset' has no labels; give a file with labels (for a .npy array: --labels FILE, labels= in Python)
+        """
+        if self.y is None:
+            raise TsExplainError(
+                f"{needed_for} needs the true class of each case, and the data {self.name!r} "
+                "has no labels; give a file with labels (for a .npy array: --labels FILE, "
+                "labels= in Python)"
+            )
+        return self.y
+
     def __len__(self) -> int:
         return self.n_cases
 
@@ -194,7 +227,8 @@ class Dataset:
         return (
             f"Dataset({self.name!r}: {self.n_cases} cases x {self.n_channels} channels x "
             f"{self.n_timepoints} steps (lengths {lengths}, {self.padding} padding), "
-            f"classes {list(self.classes)}, mask={'yes' if self.mask is not None else 'no'})"
+            + (f"classes {list(self.classes)}" if self.labelled else "unlabelled")
+            + f", mask={'yes' if self.mask is not None else 'no'})"
         )
 
     # ------------------------------------------------------------------ views
@@ -204,7 +238,7 @@ class Dataset:
 
     def class_counts(self) -> np.ndarray:
         """Cases per class, ``(n_classes,)``."""
-        return np.bincount(self.y, minlength=self.n_classes)
+        return np.bincount(self.labels("counting cases per class"), minlength=self.n_classes)
 
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         """The cases at ``index`` (integer indices or a boolean mask), same metadata."""
@@ -214,7 +248,7 @@ class Dataset:
         return replace(
             self,
             X=self.X[idx],
-            y=self.y[idx],
+            y=None if self.y is None else self.y[idx],
             lengths=self.lengths[idx],
             mask=None if self.mask is None else self.mask[idx],
             case_info={key: values[idx] for key, values in self.case_info.items()},
@@ -249,6 +283,8 @@ class Dataset:
             raise TsExplainError(f"classes must not repeat a name, got {list(names)}")
         if names == self.classes:
             return self
+        if self.y is None:  # new data: the classes it will be scored or explained against
+            return replace(self, classes=names)
         as_indices = tuple(str(i) for i in range(self.n_classes))
         if self.classes == as_indices and not set(as_indices) & set(names):
             if self.n_classes > len(names):
@@ -273,8 +309,8 @@ class Dataset:
     ) -> tuple[Dataset, Dataset]:
         """Split into ``(first, second)`` with ``fraction`` of the cases in ``first``.
 
-        Stratified by class (each class split in the same proportion) and fully determined by
-        ``seed``.
+        Stratified by class (each class split in the same proportion; unlabelled data at
+        random) and fully determined by ``seed``.
         """
         from sklearn.model_selection import train_test_split
 
@@ -282,8 +318,10 @@ class Dataset:
             raise TsExplainError(
                 f"split fraction must lie strictly between 0 and 1, got {fraction}"
             )
-        counts = self.class_counts()
-        strat = self.y if stratify and counts[counts > 0].min() >= 2 else None
+        strat = None
+        if self.y is not None and stratify:
+            counts = self.class_counts()
+            strat = self.y if counts[counts > 0].min() >= 2 else None
         try:
             first, second = train_test_split(
                 np.arange(self.n_cases), train_size=fraction, random_state=seed, stratify=strat
@@ -305,7 +343,9 @@ class Dataset:
             "name": self.name,
             "meta": self.meta,
         }
-        arrays = {"X": self.X, "y": self.y, "lengths": self.lengths}
+        arrays = {"X": self.X, "lengths": self.lengths}
+        if self.y is not None:
+            arrays["y"] = self.y
         if self.mask is not None:
             arrays["mask"] = self.mask
         arrays.update({_CASE_INFO + key: values for key, values in self.case_info.items()})
@@ -313,16 +353,18 @@ class Dataset:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Dataset:
-        """Read a data set written by :meth:`save` (or any ``.npz`` with ``X`` and ``y``)."""
+        """Read a data set written by :meth:`save` (or any ``.npz`` with ``X``, and ``y`` when
+        the classes are known)."""
         path = Path(path)
         arrays, header = read_npz(path, "a data set")
-        if "X" not in arrays or "y" not in arrays:
+        if "X" not in arrays:
             raise TsExplainError(
-                f"{path}: an .npz data set needs arrays 'X' and 'y', found {sorted(arrays)}"
+                f"{path}: an .npz data set needs an array 'X' (and 'y' for labels), found "
+                f"{sorted(arrays)}"
             )
         fields: dict[str, Any] = {
             "X": arrays["X"],
-            "y": arrays["y"],
+            "y": arrays.get("y"),
             "lengths": arrays.get("lengths"),
             "padding": header.get("padding", "right"),
             "classes": header.get("classes"),

@@ -217,7 +217,7 @@ def _level_accuracy(data: Dataset, moments: tuple[np.ndarray, np.ndarray]) -> tu
 
     features = np.concatenate(moments, axis=1)
     features = features[:, features.std(axis=0) > EPS]  # a feature all cases share says nothing
-    counts = np.bincount(data.y, minlength=data.n_classes)
+    counts = np.bincount(data.labels("the normalisation check"), minlength=data.n_classes)
     present = counts[counts > 0]
     majority = float(present.max() / present.sum())
     folds = int(min(5, present.min()))

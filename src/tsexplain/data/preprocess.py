@@ -83,7 +83,7 @@ def _znorm(X: np.ndarray, lengths: np.ndarray, padding: str, eps: float) -> np.n
 
 def _labels(y: Dataset | Any, n_classes: int | None) -> tuple[np.ndarray, int]:
     if isinstance(y, Dataset):
-        return y.y, y.n_classes if n_classes is None else n_classes
+        return y.labels("class weights"), y.n_classes if n_classes is None else n_classes
     arr = np.asarray(y)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
         raise TsExplainError(

@@ -101,7 +101,11 @@ def resolve_targets(target: Any, batch: SeriesBatch, n_classes: int) -> np.ndarr
     if isinstance(target, str):
         check_choice("target", target, ("predicted", "true"))
         if batch.y is None:
-            raise TsExplainError('target="true" needs labelled data (a Dataset), not a bare array')
+            raise TsExplainError(
+                'target="true" needs labelled data (the true class of each case), and this data '
+                "has none; explain the predicted class, or give labels (for a .npy array: "
+                "--labels FILE, labels= in Python)"
+            )
         out = batch.y
     else:
         arr = np.asarray(target)

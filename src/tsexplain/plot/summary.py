@@ -464,8 +464,8 @@ def plot_method_comparison(
         loc="lower left",
         bbox_to_anchor=(0.0, 1.0),
     )
-    cls = data.classes[int(data.y[i])]
-    fig.suptitle(plain(f"Case {i} (class {cls}) explained by {len(names)} methods"))
+    cls = "unlabelled" if data.y is None else f"class {data.classes[int(data.y[i])]}"
+    fig.suptitle(plain(f"Case {i} ({cls}) explained by {len(names)} methods"))
     image = None
     for row, (name, a) in enumerate(zip(names, maps, strict=True), start=1):
         image = axes[row, 0].imshow(

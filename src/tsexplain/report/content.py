@@ -93,12 +93,13 @@ class ReportContent:
         """Counts ``(n_classes, n_classes)`` over every case: true class as rows, predicted
         class as columns."""
         k = self.data.n_classes
-        flat = self.data.y * k + self.predicted
+        flat = self.data.labels("the confusion matrix") * k + self.predicted
         return np.bincount(flat, minlength=k * k).reshape(k, k)
 
     def classification(self) -> dict[str, Any]:
         """:func:`tsexplain.classification_report` over every case."""
-        return classification_report(self.data.y, self.predicted, self.data.classes)
+        y = self.data.labels("the classification report")
+        return classification_report(y, self.predicted, self.data.classes)
 
 
 def choose_sample(
@@ -324,7 +325,8 @@ def gather(
     t0 = time.perf_counter()
     proba = predict_proba(model, data, batch_size=max(batch_size, 256))
     log.info("predicted %d cases in %.1f s", data.n_cases, time.perf_counter() - t0)
-    sample = choose_sample(data.y, proba.argmax(1), data.n_classes, max_cases, seed)
+    y = data.labels("the report")
+    sample = choose_sample(y, proba.argmax(1), data.n_classes, max_cases, seed)
     shown = {} if explanations is None else _given(explanations, data.n_cases, sample)
     todo = [n for n in names if n not in shown]
     if todo:

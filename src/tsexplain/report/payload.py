@@ -82,7 +82,7 @@ def case_payload(content: ReportContent) -> dict[str, Any]:
     }
     return {
         "index": idx.tolist(),
-        "y": ds.y[idx].tolist(),
+        "y": ds.labels("the report")[idx].tolist(),
         "pred": content.predicted[idx].tolist(),
         "proba": round_significant(content.probabilities[idx], 3).tolist(),
         "length": ds.lengths[idx].tolist(),

@@ -80,7 +80,7 @@ def as_series(
                 f"the data has {data.n_channels} channel(s) but the model expects {n_channels}; "
                 "use data with the channels the model was trained on"
             )
-        return SeriesBatch(data.X, data.lengths, data.padding, data.y, data.n_classes)
+        return SeriesBatch(data.X, data.lengths, data.padding, data.y, data.n_classes or None)
     X = check_series(data, n_channels=n_channels)
     side = check_padding(padding or "right")
     lens = check_lengths(lengths, X.shape[0], X.shape[-1])

@@ -140,12 +140,11 @@ def check_pair(explanation: Explanation, data: Dataset) -> None:
 def group_labels(explanation: Explanation, data: Dataset, by: str) -> np.ndarray:
     """The class each case is grouped under, ``(n_cases,)``; -1 for a case left out."""
     check_choice("by", by, GROUPINGS)
-    if by == "true":
-        return data.y.copy()
     predicted = np.asarray(explanation.predicted, dtype=np.int64)
     if by == "predicted":
         return predicted
-    return np.where(data.y == predicted, data.y, -1)
+    y = data.labels(f"grouping by={by!r}")
+    return y.copy() if by == "true" else np.where(y == predicted, y, -1)
 
 
 def _quantiles(values: np.ndarray, real: np.ndarray, q: tuple[float, float]) -> np.ndarray:

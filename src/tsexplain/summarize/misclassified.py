@@ -163,13 +163,14 @@ def misclassifications(
     probs = ModelAdapter(model, batch_size=256).proba(batch.X, batch.lengths, batch.padding)
     k = max(data.n_classes, probs.shape[1])
     pred = probs.argmax(axis=1)
+    y = data.labels("misclassification pairs")
     confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (data.y, pred), 1)
+    np.add.at(confusion, (y, pred), 1)
     chosen: list[tuple[int, int, int, np.ndarray]] = []
     for i, j in zip(*np.nonzero(confusion), strict=True):
         if i == j:
             continue
-        idx = np.flatnonzero((data.y == i) & (pred == j))
+        idx = np.flatnonzero((y == i) & (pred == j))
         idx = idx[np.argsort(-probs[idx, j], kind="stable")]
         keep = idx if max_per_cell is None else idx[: int(max_per_cell)]
         chosen.append((int(i), int(j), len(idx), keep))
@@ -179,7 +180,7 @@ def misclassifications(
     resolution, used = "channel-time", dict(params)
     if len(every):
         sub = data.subset(every)
-        for side, target in (("true", data.y[every]), ("predicted", pred[every])):
+        for side, target in (("true", y[every]), ("predicted", pred[every])):
             ex = explain(model, sub, method, target=target, batch_size=batch_size, **params)
             maps[side] = ex.attributions
             resolution, used = ex.resolution, dict(ex.params)

@@ -204,9 +204,8 @@ def permutation_importance(
     if not 1 <= width <= t:
         raise TsExplainError(f"window must lie in [1, {t}] steps, got {window}")
     adapter = ModelAdapter(model, batch_size=batch_size)
-    perm = _Permuter(
-        adapter, batch.X, data.y, batch.real_mask(), batch.lengths, batch.padding, score
-    )
+    y = data.labels("permutation importance")
+    perm = _Permuter(adapter, batch.X, y, batch.real_mask(), batch.lengths, batch.padding, score)
     rng = numpy_rng(seed)
     channel_drop = np.empty((int(n_repeats), c))
     for ch in range(c):
@@ -222,7 +221,7 @@ def permutation_importance(
         window_drop[:, w], window_cases[w] = perm.drops(cells, rng, int(n_repeats))
     return PermutationImportance(
         score=score,
-        baseline=_score(perm.base_probs, data.y, score),
+        baseline=_score(perm.base_probs, y, score),
         channel_names=data.channel_names,
         channel_drop=channel_drop,
         window_starts=starts,

@@ -248,7 +248,7 @@ def class_prototypes(
             raise TsExplainError(f"{name} must be at least 1, got {value}")
     data = prepare_for(model, data)
     as_series(data, n_channels=getattr(model, "n_channels", None))
-    counts = np.bincount(data.y, minlength=data.n_classes)
+    counts = np.bincount(data.labels("class prototypes"), minlength=data.n_classes)
     targets = _targets(classes, data, counts)
     t = data.n_timepoints
     length = int(data.lengths.max()) if length is None else int(length)

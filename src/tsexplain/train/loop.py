@@ -222,8 +222,10 @@ def _check_data(model: Any, train: Any, val: Any) -> None:
                 f"{label} must be a labelled tsexplain Dataset, got {type(data).__name__}; "
                 "wrap arrays as tsexplain.data.Dataset(X, y)"
             )
+    train.labels("training")
     if val is None:
         return
+    val.labels("validation")
     if tuple(val.classes) != tuple(train.classes):
         raise TsExplainError(
             f"the validation classes {list(val.classes)} differ from the training classes "

@@ -78,7 +78,9 @@ def _val_counts(data: Dataset, fraction: float, seed: int = 0) -> np.ndarray:
         )
     except ValueError:  # too few cases to split at all
         return np.zeros(int((counts > 0).sum()), dtype=int)
-    return np.bincount(data.y[held], minlength=data.n_classes)[counts > 0]
+    return np.bincount(data.labels("a validation split")[held], minlength=data.n_classes)[
+        counts > 0
+    ]
 
 
 def selection_rule(
@@ -199,6 +201,7 @@ def default_recipe(
     keeps the epoch of lowest validation loss. ``normalise`` ``None`` is ``"channel"``, or
     ``"series"`` for data that is already z-normalised per series (its meta says so).
     """
+    data.labels("training")
     if normalise is None:
         normalise = "series" if data.meta.get("znormalised") else "channel"
     check_choice("normalise", normalise, NORMALISATIONS)

@@ -186,7 +186,7 @@ def _first(mask: np.ndarray) -> tuple[int, ...]:
 
 def assemble(
     X: np.ndarray,
-    labels: Sequence[Any] | np.ndarray,
+    labels: Sequence[Any] | np.ndarray | None,
     *,
     path: str | os.PathLike[str],
     locate: Locator,
@@ -205,8 +205,8 @@ def assemble(
     ----------
     X : ndarray of shape (n_cases, n_channels, n_timepoints)
         Values as read; NaN marks a missing value or the space after a shorter series.
-    labels : sequence of length n_cases
-        Raw labels of any type (see :func:`encode`).
+    labels : sequence of length n_cases, or None
+        Raw labels of any type (see :func:`encode`); ``None`` for unlabelled series.
     path : path-like
         The source, for ``meta["source"]`` and the default name.
     locate : callable
@@ -235,7 +235,10 @@ def assemble(
     n, _, t = X.shape
     if n == 0 or t == 0:
         raise TsExplainError(f"{source}: no series found in the file")
-    y, class_names = encode(labels, locate, classes)
+    y: np.ndarray | None = None
+    class_names: Sequence[str] | None = classes
+    if labels is not None:
+        y, class_names = encode(labels, locate, classes)
 
     finite = np.isfinite(X)
     if np.isinf(X).any():
@@ -284,7 +287,8 @@ def assemble(
             info["interpolated_values"] = int(holes.sum())
             info["interpolated_cases"] = len(cases)
     X = np.where(real, X, 0.0)[keep]
-    lengths, y = lengths[keep], y[keep]
+    lengths = lengths[keep]
+    y = None if y is None else y[keep]
     info.update(meta or {})
     case_info = {key: np.asarray(items)[keep] for key, items in (case_meta or {}).items()}
     ds = Dataset(
@@ -292,7 +296,7 @@ def assemble(
         y=y,
         lengths=lengths,
         padding="right",
-        classes=class_names,
+        classes=None if class_names is None else tuple(class_names),  # type: ignore[arg-type]
         channel_names=None if channel_names is None else tuple(channel_names),  # type: ignore[arg-type]
         name=name or source.stem,
         meta=info,

@@ -1,8 +1,9 @@
 """NumPy ``.npy`` arrays of series, with the labels beside them or in a column.
 
 A ``.npy`` file holds one array, so the labels come from ``labels=`` (an array, or the path
-of a ``.npy`` / text file with one label per case) or from ``label_column=`` of a 2-D array
-(e.g. the MIT-BIH layout saved as ``(n_cases, 188)``). ``.npz`` archives are read by
+of a ``.npy`` / text file with one label per case; ``--labels FILE`` on the command line) or
+from ``label_column=`` of a 2-D array (e.g. the MIT-BIH layout saved as ``(n_cases, 188)``);
+with neither, the series are read unlabelled (new data to explain or predict). ``.npz`` archives are read by
 :meth:`tsexplain.data.Dataset.load`. NaN at the end of a series means a shorter series.
 """
 
@@ -56,7 +57,13 @@ def _labels_from(labels: Any, n_cases: int, path: Path) -> np.ndarray:
         if lpath.suffix.lower() == ".npy":
             arr = _load_array(lpath, "labels")
         elif lpath.is_file():
-            arr = np.array([ln.strip() for ln in lpath.read_text().splitlines() if ln.strip()])
+            try:
+                text = lpath.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise TsExplainError(
+                    f"{lpath}: not a labels file (a .npy array, or text with one label a line)"
+                ) from None
+            arr = np.array([ln.strip() for ln in text.splitlines() if ln.strip()])
         else:
             raise TsExplainError(f"{lpath}: no such labels file")
     else:
@@ -88,7 +95,8 @@ def read_npy(
     path : path-like
         An array of shape ``(n_cases, n_timepoints)`` (univariate) or 3-D in ``layout``.
     labels : array-like or path-like, optional
-        One label per case (any type), or a ``.npy`` / text file of them.
+        One label per case (any type), or a ``.npy`` / text file of them. Without labels
+        and ``label_column`` the data set is unlabelled.
     label_column : int, optional
         For a 2-D array: the column that holds the labels (e.g. ``-1``).
     layout : {"NCT", "NTC"}
@@ -114,11 +122,12 @@ def read_npy(
         raise TsExplainError(f"{path}: the array is empty (shape {arr.shape}); it holds no series")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise TsExplainError(f"{path}: holds {arr.dtype} values, not numbers")
-    if (labels is None) == (label_column is None):
+    if labels is not None and label_column is not None:
         raise TsExplainError(
-            f"{path}: a .npy file holds no labels; pass labels= (an array or a file) or, for "
-            "a 2-D array with a label column, label_column= (not both)"
+            f"{path}: labels come from a labels file or from a column of the array; give one "
+            "(--labels FILE or a label column; labels= or label_column= in Python)"
         )
+    raw: np.ndarray | None = None
     if label_column is not None:
         if arr.ndim != 2 or not -arr.shape[1] <= label_column < arr.shape[1]:
             raise TsExplainError(
@@ -127,7 +136,7 @@ def read_npy(
             )
         raw = arr[:, label_column]
         arr = np.delete(arr, label_column % arr.shape[1], axis=1)
-    else:
+    elif labels is not None:
         raw = _labels_from(labels, arr.shape[0], path)
     if arr.ndim == 2:
         X = arr[:, None, :]

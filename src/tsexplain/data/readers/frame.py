@@ -1,7 +1,8 @@
 """Tables (pandas DataFrames) to data sets: wide, long, and the MIT-BIH heartbeat layout.
 
 - **wide**: one row per series; a label column (found by name, or the last column of a file
-  without a header row) and one column per time step. Empty cells, ``NaN`` or ``?`` at the end
+  without a header row) and one column per time step. A table with a header row and no label
+  column is read unlabelled (new data to explain or predict). Empty cells, ``NaN`` or ``?`` at the end
   of a row mean a shorter series.
 - **long**: one row per observation with id / time / channel / value / label columns (see
   :mod:`tsexplain.data.readers.long`); channel names come from the channel column.
@@ -17,6 +18,7 @@ Needs ``pandas``: ``pip install tsexplain[tabular]``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +36,8 @@ from tsexplain.data.readers.long import (
 )
 from tsexplain.data.readers.wfdb_beats import AAMI_CLASSES
 from tsexplain.errors import TsExplainError, check_choice
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LABEL_NAMES", "MITBIH_WIDTH", "from_frame"]
 
@@ -146,7 +150,8 @@ def from_frame(
     label_col = _find(columns, label_column, LABEL_NAMES if has_header else ())
     if label_col is None and label_column is None and not has_header:
         label_col = columns[-1]
-    if label_col is None:
+    unlabelled = label_col is None and label_column is None and layout == "wide"
+    if label_col is None and not unlabelled:
         wanted = (
             f"label column {label_column!r} is not there"
             if label_column is not None
@@ -158,6 +163,9 @@ def from_frame(
         )
 
     meta: dict[str, Any] = {"layout": layout, "label_column": str(label_col)}
+    if unlabelled:
+        log.info("%s: no label column (looked for %s); read unlabelled", source, LABEL_NAMES)
+        meta["label_column"] = None
     case_meta: dict[str, list[Any]] | None = None
     channel_names = None
     if layout == "long":
@@ -196,12 +204,18 @@ def from_frame(
         drop = {label_col} | ({id_col} if id_col is not None else set())
         value_cols = [c for c in columns if c not in drop]
         if not value_cols:
-            raise TsExplainError(f"{source}: no value columns beside the label column")
+            raise TsExplainError(f"{source}: no value columns beside the label and id columns")
         X = np.stack([numeric_column(frame[c], str(c), locate_row) for c in value_cols], axis=1)
-        labels = frame[label_col].to_numpy()
-        keep = ~(np.isnan(X).all(axis=1) & frame[label_col].isna().to_numpy())  # blank lines
+        blank = np.isnan(X).all(axis=1)
+        if label_col is not None:
+            blank &= frame[label_col].isna().to_numpy()
+        labels = None
+        if label_col is not None:
+            labels = frame[label_col].to_numpy()
+        keep = ~blank  # blank lines
         rows = np.flatnonzero(keep)
-        X, labels = X[keep], labels[keep]
+        X = X[keep]
+        labels = None if labels is None else labels[keep]
         if X.shape[0] == 0:
             raise TsExplainError(f"{source}: the table is empty; it holds no series")
         if trim_zeros if trim_zeros is not None else layout == "mitbih":
