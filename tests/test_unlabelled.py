@@ -195,3 +195,25 @@ def test_command_line_label_errors(trained, tmp_path):
         "--labels FILE",
     )
     assert not (tmp_path / "e.npz").exists() and not (tmp_path / "t").exists()
+
+
+def test_report_of_new_data_from_the_command_line(trained, tmp_path):
+    tmp, _, _ = trained
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--model",
+            str(tmp / "model"),
+            "--data",
+            str(tmp / "new.csv"),
+            "--out",
+            str(out),
+            "--methods",
+            "saliency",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert "unknown: the data has no labels" in text and "Confusion matrix</b>" in text

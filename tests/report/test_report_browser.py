@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from report_helpers import EVIL_CHANNEL, EVIL_CLASS, EVIL_NAME, cell_cases
+from report_helpers import EVIL_CHANNEL, EVIL_CLASS, EVIL_NAME, cell_cases, page_data
 
 import tsexplain as tx
+from tsexplain.report import build_report
 
 PLOTTED = """() => document.getElementById('tsx-case-plot').data.map(
     t => ({y: Array.from(t.y), colour: Array.from(t.marker.color)}))"""
@@ -177,3 +178,39 @@ def test_markup_in_names_is_shown_as_text_and_runs_nothing(evil_file, evil_data,
     )
     assert headings == list(evil_data.classes)
     assert evil_data.classes[1] == EVIL_CLASS
+
+
+def test_unlabelled_data_leaves_out_what_needs_the_true_class(
+    tmp_path, report_data, report_model, open_page
+):
+    """New data without labels: the page shows predictions, cases and class averages by
+    predicted class, and says why the confusion matrix and prototypes are not there."""
+    model, _ = report_model
+    new = tx.data.Dataset(
+        report_data.X, None, lengths=report_data.lengths, padding=report_data.padding
+    )
+    path = build_report(model, new, tmp_path / "new.html", methods=["gradcam"])
+    data = page_data(path)
+    assert data["cases"]["cases"]["y"] is None and "confusion" not in data
+    assert set(data["class-averages"]["groups"]) == {"predicted"}
+    page = open_page(path)
+    assert page.errors == [] and [m for m in page.console if m[0] == "error"] == []
+    assert page.requests == [page.url]
+    assert not page.eval("() => !!document.getElementById('confusion')")
+    missing = page.page.text_content("#not-in-report")
+    assert "Confusion matrix" in missing and "no labels" in missing
+    assert "Class prototypes" in missing
+    assert "unknown: the data has no labels" in page.page.text_content("#overview")
+    filters = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-filter option'), o => o.value)"
+    )
+    predicted = model.meta["classes"]
+    assert filters[0] == "all" and all(f.startswith("pred:") for f in filters[1:])
+    assert page.page.text_content("#tsx-case-info").count("unknown (no labels)") == 1
+    page.page.select_option("#tsx-filter", filters[1])
+    k = int(filters[1].split(":")[1])
+    shown = page.eval(
+        "() => Array.from(document.querySelectorAll('#tsx-case option'), o => o.text)"
+    )
+    assert shown and all(s.endswith("predicted " + predicted[k]) for s in shown)
+    assert not page.errors

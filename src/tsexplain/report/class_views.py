@@ -63,7 +63,7 @@ def class_average_section(content: ReportContent) -> Section:
     for name, ex in content.explanations.items():
         per_group = {}
         top = 0.0
-        for by in GROUPINGS:
+        for by in GROUPINGS if data.labelled else ("predicted",):
             avg = class_averages(ex, data, by=by)
             first = first or avg
             if by not in groups:

@@ -4,7 +4,9 @@ explanations, and the optional inputs (training history, evaluation, benchmark).
 The confusion matrix and the data summary count every case; the case browser embeds a sample
 of at most ``max_cases`` cases, drawn so that every confusion-matrix cell is represented
 (misclassified cases are rare and the most interesting) and otherwise in proportion to the
-cells' sizes.
+cells' sizes. Data without labels (new series a deployed model sees) is sampled by predicted
+class, and what needs the true class (accuracy, the confusion matrix, prototypes, grouping by
+true class) is left out with a note saying so.
 """
 
 from __future__ import annotations
@@ -234,6 +236,11 @@ def _prototypes(
         return wanted, ""
     if not wanted:
         return None, "not asked for (prototypes=False, or --no-prototypes)"
+    if not data.labelled:
+        return None, (
+            "a class prototype starts from the class's own cases, and the data has no labels "
+            "(for a .npy array: --labels FILE)"
+        )
     if not isinstance(model, nn.Module):
         return None, (
             "class prototypes follow the model's gradients, and this model is a callable, "
@@ -325,8 +332,12 @@ def gather(
     t0 = time.perf_counter()
     proba = predict_proba(model, data, batch_size=max(batch_size, 256))
     log.info("predicted %d cases in %.1f s", data.n_cases, time.perf_counter() - t0)
-    y = data.labels("the report")
-    sample = choose_sample(y, proba.argmax(1), data.n_classes, max_cases, seed)
+    if not data.classes:  # unlabelled data, and a model that names no classes
+        data = data.with_classes([str(k) for k in range(proba.shape[1])])
+    predicted = proba.argmax(1)
+    # without labels every case sits on the diagonal: the sample keeps each predicted class
+    y = predicted if data.y is None else data.y
+    sample = choose_sample(y, predicted, max(data.n_classes, proba.shape[1]), max_cases, seed)
     shown = {} if explanations is None else _given(explanations, data.n_cases, sample)
     todo = [n for n in names if n not in shown]
     if todo:

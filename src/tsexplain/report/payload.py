@@ -66,7 +66,8 @@ def mask_intervals(mask: np.ndarray) -> list[list[int]]:
 
 
 def case_payload(content: ReportContent) -> dict[str, Any]:
-    """The embedded cases: data index, label, true and predicted class, probabilities, real
+    """The embedded cases: data index, label, true (``None`` without labels) and predicted
+    class, probabilities, real
     length, series values ``x[case][channel][step]`` over real steps, the ground-truth mask as
     intervals per channel (``None`` without a mask) and the per-case facts of ``case_info``."""
     ds, idx = content.data, content.sample
@@ -82,7 +83,7 @@ def case_payload(content: ReportContent) -> dict[str, Any]:
     }
     return {
         "index": idx.tolist(),
-        "y": ds.labels("the report")[idx].tolist(),
+        "y": None if ds.y is None else ds.y[idx].tolist(),
         "pred": content.predicted[idx].tolist(),
         "proba": round_significant(content.probabilities[idx], 3).tolist(),
         "length": ds.lengths[idx].tolist(),

@@ -23,6 +23,11 @@ from tsexplain.report.section import Section, number, quoted_names, table
 
 __all__ = ["SECTIONS", "Section", "build_sections"]
 
+#: what a page of unlabelled data says where the true class would be needed
+_UNLABELLED = (
+    "the data has no labels (new series), so nothing that needs the true class is shown: "
+    "give labels to see it (for a .npy array: --labels FILE)"
+)
 #: most case numbers listed per confusion-matrix cell (the most confident first)
 MAX_LISTED_PER_CELL = 5000
 
@@ -40,18 +45,25 @@ def overview(content: ReportContent) -> Section:
         if lo == ds.n_timepoints
         else f"{html_text(ds.padding)} (to {ds.n_timepoints} steps)"
     )
-    report = content.classification()
-    counts = content.confusion()
-    true_counts, pred_counts = counts.sum(axis=1), counts.sum(axis=0)
-    rows = [
-        [
-            html_text(name),
-            str(int(true_counts[k])),
-            str(int(pred_counts[k])),
-            number(counts[k, k] / true_counts[k] if true_counts[k] else None),
+    labelled = ds.labelled
+    report = content.classification() if labelled else {}
+    pred_counts = np.bincount(content.predicted, minlength=ds.n_classes)
+    if labelled:
+        counts = content.confusion()
+        true_counts = counts.sum(axis=1)
+        header = ["class", "cases", "predicted", "recall"]
+        rows = [
+            [
+                html_text(name),
+                str(int(true_counts[k])),
+                str(int(pred_counts[k])),
+                number(counts[k, k] / true_counts[k] if true_counts[k] else None),
+            ]
+            for k, name in enumerate(ds.classes)
         ]
-        for k, name in enumerate(ds.classes)
-    ]
+    else:
+        header = ["class", "predicted"]
+        rows = [[html_text(name), str(int(pred_counts[k]))] for k, name in enumerate(ds.classes)]
     mask = (
         f"yes ({int(ds.mask.any(axis=(1, 2)).sum())} cases hold a marked region)"
         if ds.mask is not None
@@ -69,7 +81,9 @@ def overview(content: ReportContent) -> Section:
         (
             "accuracy",
             f"{report['accuracy']:.4f} (macro-F1 {number(report['macro_f1'], 4)}) on all "
-            f"{ds.n_cases} cases",
+            f"{ds.n_cases} cases"
+            if labelled
+            else f"unknown: {_UNLABELLED}",
         ),
         (
             "cases in this page",
@@ -97,7 +111,7 @@ def overview(content: ReportContent) -> Section:
         '<div class="columns"><div>'
         + table(["", ""], [[f"<b>{k}</b>", v] for k, v in facts], "facts")
         + "</div><div>"
-        + table(["class", "cases", "predicted", "recall"], rows, "numbers")
+        + table(header, rows, "numbers")
         + "</div></div>"
         + warnings
         + notes
@@ -147,6 +161,8 @@ def _percent(share: float) -> str:
 def confusion(content: ReportContent) -> Section:
     """The confusion matrix of every case; each cell lists its cases when clicked."""
     ds = content.data
+    if ds.y is None:
+        return Section("confusion", "Confusion matrix", omitted=_UNLABELLED)
     counts = content.confusion()
     pred = content.predicted
     conf = content.probabilities[np.arange(ds.n_cases), pred]
@@ -154,7 +170,7 @@ def confusion(content: ReportContent) -> Section:
     for t in range(ds.n_classes):
         row = []
         for p in range(ds.n_classes):
-            members = np.flatnonzero((ds.y == t) & (pred == p))
+            members = np.flatnonzero((ds.y == t) & (pred == p))  # ds.y is known here
             members = members[np.argsort(-conf[members], kind="stable")]
             row.append(members[:MAX_LISTED_PER_CELL].tolist())
         cells.append(row)

@@ -104,7 +104,8 @@
 
     function label(pos) {
       const idx = cases.index[pos];
-      return "case " + ids[idx] + " \u00b7 true " + CLASSES[cases.y[pos]] + " \u00b7 predicted " + CLASSES[cases.pred[pos]];
+      const truth = cases.y === null ? "" : " \u00b7 true " + CLASSES[cases.y[pos]];
+      return "case " + ids[idx] + truth + " \u00b7 predicted " + CLASSES[cases.pred[pos]];
     }
 
     function included(pos) {
@@ -112,15 +113,21 @@
       if (f === "all") return true;
       if (f === "wrong") return cases.y[pos] !== cases.pred[pos];
       if (f.startsWith("true:")) return cases.y[pos] === Number(f.slice(5));
+      if (f.startsWith("pred:")) return cases.pred[pos] === Number(f.slice(5));
       return true;
     }
 
     function fillFilter() {
       const counts = CLASSES.map(() => 0);
+      const add = (value, text) => { const o = el("option", "", text); o.value = value; sel.filter.appendChild(o); };
+      add("all", "all cases in this page (" + cases.pred.length + ")");
+      if (cases.y === null) {  // unlabelled data: by predicted class
+        cases.pred.forEach((p) => { counts[p] += 1; });
+        CLASSES.forEach((name, k) => { if (counts[k]) add("pred:" + k, "predicted " + name + " (" + counts[k] + ")"); });
+        return;
+      }
       let wrong = 0;
       cases.y.forEach((t, pos) => { counts[t] += 1; if (t !== cases.pred[pos]) wrong += 1; });
-      const add = (value, text) => { const o = el("option", "", text); o.value = value; sel.filter.appendChild(o); };
-      add("all", "all cases in this page (" + cases.y.length + ")");
       add("wrong", "misclassified (" + wrong + ")");
       CLASSES.forEach((name, k) => { if (counts[k]) add("true:" + k, "true class " + name + " (" + counts[k] + ")"); });
     }
@@ -214,14 +221,15 @@
 
     function drawInfo(pos, m, scale) {
       const idx = cases.index[pos];
-      const t = cases.y[pos];
+      const t = cases.y === null ? null : cases.y[pos];
       const p = cases.pred[pos];
       info.replaceChildren();
       info.appendChild(el("h3", "", "case " + ids[idx]));
       const facts = el("dl", "facts");
       const fact = (k, v, cls) => { facts.appendChild(el("dt", "", k)); facts.appendChild(el("dd", cls || "", v)); };
-      fact("true class", CLASSES[t]);
-      fact("predicted", CLASSES[p], t === p ? "good" : "bad");
+      if (t === null) fact("true class", "unknown (no labels)");
+      else fact("true class", CLASSES[t]);
+      fact("predicted", CLASSES[p], t === null ? "" : t === p ? "good" : "bad");
       fact("length", cases.length[pos] + " steps");
       fact("method", m.name + (m.resolution === "time" ? " (time only: the same map on every channel)" : ""));
       fact("colour 1.0 =", (scale * m.vmax).toPrecision(3) + (state.ownScale ? " (this case's largest |attribution|)" : " (99th percentile of |attribution| over the cases in this page)"));
