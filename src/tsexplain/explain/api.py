@@ -149,6 +149,7 @@ def explain(
         data = prepare_for(model, data)
     n_channels = getattr(model, "n_channels", None)
     batch = as_series(data, lengths=lengths, padding=padding, n_channels=n_channels)
+    known = _what_is_explained(model, data, batch)
     run = run_methods(model, batch, methods, target, batch_size, progress)
     probs = torch.softmax(torch.from_numpy(run.logits), dim=-1).numpy()
     out = {
@@ -163,7 +164,30 @@ def explain(
             resolution=m.resolution,
             params=dict(m.params),
             diagnostics=d,
+            **known,
         )
         for m, a, d in zip(methods, run.attributions, run.diagnostics, strict=True)
     }
     return out[names[0]] if isinstance(method, str) else out
+
+
+def _what_is_explained(model: Any, data: Any, batch: Any) -> dict[str, Any]:
+    """What an :class:`Explanation` carries beside its attributions: the series as the model
+    saw them, their true classes, class and channel names and ground-truth mask (from a
+    Dataset, or the model's names for a bare array)."""
+    if isinstance(data, Dataset):
+        return {
+            "X": batch.X,
+            "y": data.y,
+            "classes": tuple(data.classes),
+            "channel_names": tuple(data.channel_names),
+            "mask": data.mask,
+        }
+    meta = getattr(model, "meta", None) or {}
+    c = batch.X.shape[1]
+    names = tuple(str(n) for n in meta.get("channel_names") or ())
+    return {
+        "X": batch.X,
+        "classes": tuple(str(k) for k in meta.get("classes") or ()),
+        "channel_names": names if len(names) == c else tuple(f"ch{i}" for i in range(c)),
+    }
