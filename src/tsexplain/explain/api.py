@@ -152,6 +152,8 @@ def explain(
     known = _what_is_explained(model, data, batch)
     run = run_methods(model, batch, methods, target, batch_size, progress)
     probs = torch.softmax(torch.from_numpy(run.logits), dim=-1).numpy()
+    if not known["classes"]:  # a model that names no classes: they are its outputs' numbers
+        known["classes"] = tuple(str(k) for k in range(probs.shape[1]))
     out = {
         m.name: Explanation(
             attributions=a,

@@ -121,6 +121,74 @@ class Explanation:
             mask=self.mask,
         )
 
+    # ------------------------------------------------------------------ views
+    # An explanation draws itself with the plot layer's functions, imported when a view is
+    # asked for (never when this module loads), so the layers stay in order.
+
+    def plot(self, i: int = 0, *, ax: Any = None, **options: Any) -> Any:
+        """Draw case ``i``: each channel as a line coloured by its attribution over the
+        case's real steps, the ground-truth region shaded, the method, the case and its
+        predicted (and true) class in the title.
+
+        Parameters
+        ----------
+        i : int
+            The case (negative counts from the end).
+        ax : Axes or sequence of Axes, optional
+            One per channel; a new figure when not given.
+        **options
+            ``cmap``, ``absolute``, ``vmax``, ``colorbar`` of
+            :func:`tsexplain.plot.plot_attribution`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from tsexplain.plot import plot_attribution
+
+        case = int(self._case_index(i)[0])
+        if self.X is None:
+            raise TsExplainError(f"cannot draw case {i}: this {self.method} explanation {_NO_DATA}")
+        truth = "" if self.y is None else f", true {self.class_name(self.y[case])}"
+        title = (
+            f"{self.method}: case {case}, predicted {self.class_name(self.predicted[case])}{truth}"
+        )
+        return plot_attribution(
+            self.X[case],
+            self.attributions[case],
+            length=int(self.lengths[case]),
+            padding=self.padding,
+            mask=None if self.mask is None else self.mask[case],
+            channel_names=self.channel_names or None,
+            title=title,
+            ax=ax,
+            **options,
+        )
+
+    def plot_class(
+        self, c: int | str | None = None, *, by: str | None = None, ax: Any = None, **options: Any
+    ) -> Any:
+        """Draw the class average: per class (``c``, a name or number; default every class
+        with cases) the mean series of each channel with its 10-90% band, coloured by the
+        mean attribution (:func:`tsexplain.summarize.class_averages`).
+
+        ``by`` groups the cases: ``"true"`` (the default when the true classes are known),
+        ``"predicted"`` (the default otherwise) or ``"correct"``. ``options`` go to
+        :func:`tsexplain.plot.plot_class_average` (``absolute``, ``cmap``, ``vmax``).
+        """
+        from tsexplain.plot import plot_class_average
+        from tsexplain.summarize import class_averages
+
+        if self.X is None:
+            raise TsExplainError(
+                f"cannot draw a class average: this {self.method} explanation {_NO_DATA}"
+            )
+        if by is None:
+            by = "predicted" if self.y is None else "true"
+        averages = class_averages(self, self.dataset(), by=by)
+        chosen = None if c is None else [c]
+        return plot_class_average(averages, chosen, ax=ax, **options)
+
     def class_name(self, k: int) -> str:
         """Class ``k`` by name (by number when the model names no classes)."""
         return self.classes[int(k)] if 0 <= int(k) < len(self.classes) else str(int(k))

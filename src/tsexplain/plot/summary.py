@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from tsexplain.data.dataset import Dataset
+from tsexplain.errors import TsExplainError
 from tsexplain.explain.explanation import Explanation
 from tsexplain.plot._axes import figure_of
 from tsexplain.plot._text import plain, plain_all
@@ -69,7 +70,7 @@ def _class_indices(averages: ClassAverages, classes: Sequence[int | str] | None)
     else:
         ks = [averages.index(c) for c in classes]
     if not ks:
-        raise ValueError("no class with cases to draw")
+        raise TsExplainError("no class has cases to draw")
     return ks
 
 
