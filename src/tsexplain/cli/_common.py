@@ -32,12 +32,21 @@ cases_option = click.option(
     help="Use only these cases: ranges and case numbers from 0, e.g. 0:100, 10:, 3,5,9 or 0:10,20.",
 )
 
-model_option = click.option(
-    "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model folder."
-)
-data_option = click.option(
-    "--data", "data_path", required=True, type=click.Path(path_type=Path), help="Data file."
-)
+
+def model_option(help: str = "Model folder.") -> Any:
+    """``--model DIR`` (required), as ``model_path``."""
+    return click.option(
+        "--model", "model_path", required=True, type=click.Path(path_type=Path), help=help
+    )
+
+
+def data_option(help: str = "Data file.") -> Any:
+    """``--data PATH`` (required), as ``data_path``."""
+    return click.option(
+        "--data", "data_path", required=True, type=click.Path(path_type=Path), help=help
+    )
+
+
 labels_option = click.option(
     "--labels",
     type=click.Path(path_type=Path),

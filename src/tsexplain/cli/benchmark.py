@@ -9,6 +9,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    data_option,
     labels_option,
     model_dir,
     model_option,
@@ -36,14 +37,8 @@ class _Benchmark(click.Command):
 
 
 @click.command("benchmark", cls=_Benchmark)
-@model_option
-@click.option(
-    "--data",
-    "data_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Data file (with a mask for localization).",
-)
+@model_option()
+@data_option("Data file (with a mask for localization).")
 @labels_option
 @click.option(
     "--methods",

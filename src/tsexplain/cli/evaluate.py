@@ -8,6 +8,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    data_option,
     labels_option,
     model_dir,
     model_option,
@@ -22,14 +23,8 @@ from tsexplain.errors import TsExplainError
 
 
 @click.command("evaluate")
-@model_option
-@click.option(
-    "--data",
-    "data_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Data file the explanations belong to.",
-)
+@model_option()
+@data_option("Data file the explanations belong to.")
 @labels_option
 @click.option(
     "--explanations",

@@ -25,8 +25,8 @@ from tsexplain.errors import TsExplainError
 
 
 @click.command("explain")
-@model_option
-@data_option
+@model_option()
+@data_option()
 @labels_option
 @click.option(
     "--method",

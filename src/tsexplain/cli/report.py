@@ -12,6 +12,7 @@ from tsexplain.cli._common import (
     device_option,
     labels_option,
     model_dir,
+    model_option,
     progress_option,
     read_for,
     seed_option,
@@ -23,14 +24,10 @@ from tsexplain.errors import TsExplainError
 
 
 @click.command("report")
-@click.option(
-    "--model",
-    "model_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Model folder (or the output folder of tsexplain train: its training curves are shown).",
+@model_option(
+    "Model folder (or the output folder of tsexplain train: its training curves are shown)."
 )
-@data_option
+@data_option()
 @labels_option
 @click.option(
     "--out",

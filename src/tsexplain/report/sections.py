@@ -47,23 +47,7 @@ def overview(content: ReportContent) -> Section:
     )
     labelled = ds.labelled
     report = content.classification() if labelled else {}
-    pred_counts = np.bincount(content.predicted, minlength=ds.n_classes)
-    if labelled:
-        counts = content.confusion()
-        true_counts = counts.sum(axis=1)
-        header = ["class", "cases", "predicted", "recall"]
-        rows = [
-            [
-                html_text(name),
-                str(int(true_counts[k])),
-                str(int(pred_counts[k])),
-                number(counts[k, k] / true_counts[k] if true_counts[k] else None),
-            ]
-            for k, name in enumerate(ds.classes)
-        ]
-    else:
-        header = ["class", "predicted"]
-        rows = [[html_text(name), str(int(pred_counts[k]))] for k, name in enumerate(ds.classes)]
+    header, rows = _class_rows(content)
     mask = (
         f"yes ({int(ds.mask.any(axis=(1, 2)).sum())} cases hold a marked region)"
         if ds.mask is not None
@@ -117,6 +101,28 @@ def overview(content: ReportContent) -> Section:
         + notes
     )
     return Section("overview", "Data and model", body)
+
+
+def _class_rows(content: ReportContent) -> tuple[list[str], list[list[str]]]:
+    """The overview's class table: per class its cases, predictions and recall, or (without
+    labels) its predictions only."""
+    ds = content.data
+    pred_counts = np.bincount(content.predicted, minlength=ds.n_classes)
+    if not ds.labelled:
+        rows = [[html_text(name), str(int(pred_counts[k]))] for k, name in enumerate(ds.classes)]
+        return ["class", "predicted"], rows
+    counts = content.confusion()
+    true_counts = counts.sum(axis=1)
+    rows = [
+        [
+            html_text(name),
+            str(int(true_counts[k])),
+            str(int(pred_counts[k])),
+            number(counts[k, k] / true_counts[k] if true_counts[k] else None),
+        ]
+        for k, name in enumerate(ds.classes)
+    ]
+    return ["class", "cases", "predicted", "recall"], rows
 
 
 def training(content: ReportContent) -> Section:
