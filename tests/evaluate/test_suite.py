@@ -77,6 +77,10 @@ def test_bad_names_fail_before_any_training():
         run_suite(sets=["gunpoint"])
     with pytest.raises(tx.TsExplainError, match="method"):
         run_suite(sets=["state"], methods=["not_a_method"])
+    with pytest.raises(tx.TsExplainError, match="data set 'spike' is named twice"):
+        run_suite(sets=["spike", "spike"])
+    with pytest.raises(tx.TsExplainError, match="method 'saliency' is named twice"):
+        run_suite(sets=["spike"], methods=["saliency", "timing", "saliency"])
 
 
 @pytest.mark.parametrize(

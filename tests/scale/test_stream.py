@@ -347,3 +347,32 @@ def test_ucr_text_read_by_lines_equals_whole_read(tmp_path) -> None:
     (tmp_path / "bad.tsv").write_text("a\t1\tx\t3\n")
     with pytest.raises(TsExplainError, match="series 1: a value that is not a number"):
         open_source(tmp_path / "bad.tsv").read(0, 1)
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("target", r"target class 5 is out of range: the model has 2 classes \(0 to 1\)"),
+        ("nan", r"case 3 holds NaN or inf inside the series"),
+        ("scheduler", r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"),
+        ("address", r"cannot reach the Dask scheduler at 'not an address'"),
+    ],
+)
+def test_a_refused_job_leaves_no_store(saved, tmp_path, how, message) -> None:
+    """What can be checked before the store exists is checked first: nothing is left behind."""
+    model_path, data = saved
+    kw: dict = {}
+    if how == "target":
+        kw["target"] = 5
+    elif how == "nan":
+        series = np.load(data)
+        series[3, 1, 2] = np.nan  # inside the series, in the first chunk
+        data = tmp_path / "nan.npy"
+        np.save(data, series)
+    else:
+        pytest.importorskip("dask.distributed")
+        kw["scheduler"] = "tcp://127.0.0.1:9" if how == "scheduler" else "not an address"
+    store = tmp_path / "s.zarr"
+    with pytest.raises(TsExplainError, match=message):
+        explain_to_store(model_path, data, store, chunk_size=32, **kw)
+    assert not store.exists()

@@ -516,6 +516,10 @@ def run_suite(
     chosen = list(methods) if methods else list(SUITE_METHODS)
     for m in chosen:
         get_method(m)  # an unknown name fails before any training
+    for what, given in (("data set", names), ("method", chosen)):
+        twice = sorted({n for n in given if given.count(n) > 1})
+        if twice:
+            raise TsExplainError(f"{what} {twice[0]!r} is named twice; give each once")
     if int(n_explain) < 2:
         raise TsExplainError(f"n_explain must be at least 2, got {n_explain}")
     results = []

@@ -298,7 +298,47 @@ def explain_to_store(
         chunk_size = source.n_cases
     chunk_size = int(chunk_size)
     n_chunks = -(-source.n_cases // chunk_size)
-    store = Path(store)
+    # What can be checked before the store exists is: the first chunk's values, the target
+    # against the model's classes, the scheduler's answer. A refused job leaves no store.
+    X0, len0 = source.read(0, chunk_size)
+    n_classes = predict_proba(model, X0[:1], lengths=len0[:1], padding=source.padding).shape[1]
+    if isinstance(tgt, int) and not 0 <= tgt < n_classes:
+        raise TsExplainError(
+            f"target class {tgt} is out of range: the model has {n_classes} classes "
+            f"(0 to {n_classes - 1})"
+        )
+    client = None if scheduler is None else _connect(_client_class(), scheduler)
+    try:
+        return _explain_chunks(
+            model, model_path, source, Path(store), chosen, tgt, chunk_size, n_chunks,
+            n_classes, batch_size, device, trust_pickle, workers, client, progress, notes,
+            started,
+        )  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _explain_chunks(
+    model: Any,
+    model_path: str | None,
+    source: Source,
+    store: Path,
+    chosen: dict[str, dict[str, Any]],
+    tgt: str | int,
+    chunk_size: int,
+    n_chunks: int,
+    n_classes: int,
+    batch_size: int,
+    device: Any,
+    trust_pickle: bool,
+    workers: int | None,
+    client: Any,
+    progress: bool | None,
+    notes: list[str],
+    started: float,
+) -> StoreRun:
+    """Open (or create) the store and explain its pending chunks, here or on Dask."""
     identity = {
         "format": 1,
         "model": model_identity(model),
@@ -309,8 +349,6 @@ def explain_to_store(
     }
     group = open_store(store, identity)
     if group is None:
-        X0, len0 = source.read(0, 1)
-        n_classes = predict_proba(model, X0, lengths=len0, padding=source.padding).shape[1]
         shape = (source.n_cases, source.n_channels, source.n_timepoints)
         group = create_store(store, identity, shape, n_classes, list(chosen), chunk_size)
     _GROUPS.clear()
@@ -318,7 +356,15 @@ def explain_to_store(
     finished = set(done_chunks(group).tolist())
     pending = [i for i in range(n_chunks) if i not in finished]
     job = _Job(
-        model_path, str(data), str(store), chosen, tgt, chunk_size, batch_size, device, trust_pickle
+        model_path,
+        str(source.path),
+        str(store),
+        chosen,
+        tgt,
+        chunk_size,
+        batch_size,
+        device,
+        trust_pickle,
     )
     _load(job, model, source)  # this process explains with the objects it has
     done_cases = sum(min(chunk_size, source.n_cases - i * chunk_size) for i in finished)
@@ -331,10 +377,10 @@ def explain_to_store(
         unit="series",
         disable=None if progress is None else not progress,
     ) as bar:
-        if workers is None and scheduler is None:
+        if workers is None and client is None:
             _run_here(job, pending, bar)
         else:
-            _run_on_dask(job, pending, workers, scheduler, bar)
+            _run_on_dask(job, pending, workers, client, bar)
     return StoreRun(
         store,
         source.n_cases,
@@ -348,21 +394,26 @@ def explain_to_store(
     )
 
 
-def _run_on_dask(
-    job: _Job, pending: list[int], workers: int | None, scheduler: str | None, bar: Any
-) -> None:
-    """The pending chunks as tasks on a Dask cluster; each worker writes its chunks."""
+def _client_class() -> Any:
+    """dask.distributed's ``Client``, or a message saying how to install it."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client
     except ImportError:
         raise TsExplainError(
             'running on a Dask cluster needs dask.distributed: pip install "tsexplain[scale]"'
         ) from None
+    return Client
+
+
+def _run_on_dask(job: _Job, pending: list[int], workers: int | None, client: Any, bar: Any) -> None:
+    """The pending chunks as tasks on a Dask cluster (``client``'s, or a local one of
+    ``workers`` processes); each worker writes its chunks."""
+    Client = _client_class()
+    from dask.distributed import LocalCluster, as_completed
+
     cluster = None
     try:
-        if scheduler is not None:
-            client = _connect(Client, scheduler)
-        else:
+        if client is None:
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
