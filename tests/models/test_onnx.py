@@ -113,3 +113,13 @@ def test_fixed_length_graph_says_how_to_export(native, tmp_path) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(TsExplainError, match="no such ONNX file"):
         tx.load_model(tmp_path / "none.onnx")
+
+
+def test_rebuilt_graph_refuses_other_channels(graph, data) -> None:
+    """The rebuilt module carries the sizes the graph declares: data of other channels is
+    refused in one message, as for a native model (it failed inside a convolution before)."""
+    model = load_onnx(graph, convert=True)
+    assert isinstance(model, torch.nn.Module) and (model.n_channels, model.n_classes) == (3, 2)
+    two = tx.data.Dataset(data.X[:, :2], data.y, classes=data.classes)
+    with pytest.raises(TsExplainError, match=r"2 channel\(s\) but the model expects 3"):
+        tx.explain(model, two, method="saliency")

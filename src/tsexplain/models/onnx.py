@@ -206,9 +206,17 @@ def load_onnx(
     if convert is False:
         return runtime
     try:
-        return _convert(path, runtime.layout)
+        module = _convert(path, runtime.layout)
     except TsExplainError as exc:
         if convert:
             raise
         log.info("%s; running it in onnxruntime", exc)
         return runtime
+    # the sizes the graph declares, so data of other channels or classes is refused as it is
+    # for every model (the rebuilt module itself would fail deep inside a layer)
+    if runtime.n_channels is not None:
+        module.n_channels = runtime.n_channels
+    width = runtime.session.get_outputs()[0].shape
+    if len(width) == 2 and isinstance(width[1], int):
+        module.n_classes = width[1]  # type: ignore[assignment]
+    return module
