@@ -132,7 +132,7 @@ def command(
         model, ds, method=names, target=parse_target(target), progress=progress, **settings
     )
     explanations = list(result.values())
-    _write(out, explanations, ds, index, figures)
+    _write(out, explanations, index, figures)
     for ex in explanations:
         gap = getattr(ex, "diagnostics", {}).get("completeness")
         if gap:
@@ -148,7 +148,7 @@ def command(
     click.echo(f"explained {ds.n_cases} cases with {', '.join(names)} ({score}); wrote {out}")
 
 
-def _write(out: Path, explanations: list[Any], ds: Any, index: Any, figures: int) -> None:
+def _write(out: Path, explanations: list[Any], index: Any, figures: int) -> None:
     """Each explanation's .npz (``out`` itself for one method, else ``out/<method>.npz``) and
     the figures of the first ``figures`` cases, all or nothing."""
     import matplotlib
@@ -157,30 +157,17 @@ def _write(out: Path, explanations: list[Any], ds: Any, index: Any, figures: int
     import matplotlib.pyplot as plt
 
     from tsexplain._runtime import staged_output
-    from tsexplain.plot import plot_attribution
 
     single_file = out.suffix == ".npz"
     with staged_output(out.parent if single_file else out) as stage:
         for ex in explanations:
             ex.save(stage / (out.name if single_file else f"{ex.method}.npz"))
-            for i in range(min(figures, ds.n_cases)):
-                case = int(index[i])
-                fig = plot_attribution(
-                    ds.X[i],
-                    ex.attributions[i],
-                    length=int(ds.lengths[i]),
-                    padding=ds.padding,
-                    mask=None if ds.mask is None else ds.mask[i],
-                    channel_names=ds.channel_names,
-                    title=f"{ex.method}: case {case}, predicted {_name(ds, ex.predicted[i])}",
-                )
+            for i in range(min(figures, ex.n_cases)):
+                case = int(index[i])  # the case's number in the file
+                predicted = ex.class_name(ex.predicted[i])
+                fig = ex.plot(i, title=f"{ex.method}: case {case}, predicted {predicted}")
                 fig.savefig(stage / f"{ex.method}_case{case}.png", dpi=110)
                 plt.close(fig)
-
-
-def _name(ds: Any, k: Any) -> str:
-    """Class ``k`` by name, or by number when the data names no classes."""
-    return str(ds.classes[int(k)]) if int(k) < len(ds.classes) else str(int(k))
 
 
 def _explain_to_store(opts: dict[str, Any]) -> None:

@@ -125,7 +125,7 @@ class Explanation:
     # An explanation draws itself with the plot layer's functions, imported when a view is
     # asked for (never when this module loads), so the layers stay in order.
 
-    def plot(self, i: int = 0, *, ax: Any = None, **options: Any) -> Any:
+    def plot(self, i: int = 0, *, title: str | None = None, ax: Any = None, **options: Any) -> Any:
         """Draw case ``i``: each channel as a line coloured by its attribution over the
         case's real steps, the ground-truth region shaded, the method, the case and its
         predicted (and true) class in the title.
@@ -134,6 +134,8 @@ class Explanation:
         ----------
         i : int
             The case (negative counts from the end).
+        title : str, optional
+            Instead of the method, the case and its classes.
         ax : Axes or sequence of Axes, optional
             One per channel; a new figure when not given.
         **options
@@ -149,17 +151,17 @@ class Explanation:
         case = int(self._case_index(i)[0])
         if self.X is None:
             raise TsExplainError(f"cannot draw case {i}: this {self.method} explanation {_NO_DATA}")
-        truth = "" if self.y is None else f", true {self.class_name(self.y[case])}"
-        title = (
-            f"{self.method}: case {case}, predicted {self.class_name(self.predicted[case])}{truth}"
-        )
+        if title is None:
+            truth = "" if self.y is None else f", true {self.class_name(self.y[case])}"
+            predicted = self.class_name(self.predicted[case])
+            title = f"{self.method}: case {case}, predicted {predicted}{truth}"
         return plot_attribution(
             self.X[case],
             self.attributions[case],
             length=int(self.lengths[case]),
             padding=self.padding,
             mask=None if self.mask is None else self.mask[case],
-            channel_names=self.channel_names or None,
+            channel_names=self._names,
             title=title,
             ax=ax,
             **options,
@@ -188,6 +190,11 @@ class Explanation:
         averages = class_averages(self, self.dataset(), by=by)
         chosen = None if c is None else [c]
         return plot_class_average(averages, chosen, ax=ax, **options)
+
+    @property
+    def _names(self) -> tuple[str, ...]:
+        """The channel names (``ch0``, ``ch1``, ... for a file that holds none)."""
+        return self.channel_names or tuple(f"ch{i}" for i in range(self.n_channels))
 
     def class_name(self, k: int) -> str:
         """Class ``k`` by name (by number when the model names no classes)."""
@@ -248,7 +255,7 @@ class Explanation:
         else:
             items = [key] if isinstance(key, str | int | np.integer) else list(key)
             chosen = [self._channel(item) for item in items]
-        names = self.channel_names or tuple(f"ch{i}" for i in range(self.n_channels))
+        names = self._names
         return replace(
             self,
             attributions=self.attributions[:, chosen],
@@ -258,7 +265,7 @@ class Explanation:
         )
 
     def _channel(self, item: Any) -> int:
-        names = self.channel_names or tuple(f"ch{i}" for i in range(self.n_channels))
+        names = self._names
         if isinstance(item, str):
             if item not in names:
                 raise TsExplainError(f"no channel named {item!r}; the channels are {list(names)}")
