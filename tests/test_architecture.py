@@ -68,6 +68,12 @@ def _imports(path: Path, name: str) -> set[str]:
 VIEWS = {
     ("tsexplain.explain.explanation", "tsexplain.plot"),
     ("tsexplain.explain.explanation", "tsexplain.summarize"),
+    # every object a notebook user meets shows itself through the report layer's inline views
+    ("tsexplain.explain.explanation", "tsexplain.report"),
+    ("tsexplain.summarize.classes", "tsexplain.report"),
+    ("tsexplain.summarize.prototypes", "tsexplain.report"),
+    ("tsexplain.summarize.misclassified", "tsexplain.report"),
+    ("tsexplain.evaluate.benchmark", "tsexplain.report"),
 }
 
 

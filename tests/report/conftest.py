@@ -99,8 +99,8 @@ def browser() -> Iterator[Any]:
 def open_page(browser: Any) -> Iterator[Any]:
     pages: list[Page] = []
 
-    def _open(path: Path) -> Page:
-        pages.append(Page(browser, path))
+    def _open(path: Path, ready: str = "body[data-ready=true]") -> Page:
+        pages.append(Page(browser, path, ready))
         return pages[-1]
 
     yield _open

@@ -30,7 +30,7 @@ def page_data(path: Path) -> dict[str, Any]:
 class Page:
     """A report opened in the browser, with everything it logged and requested."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, browser: Any, path: Path, ready: str = "body[data-ready=true]") -> None:
         self.page = browser.new_page(viewport={"width": 1300, "height": 900})
         self.console: list[tuple[str, str]] = []
         self.errors: list[str] = []
@@ -47,7 +47,7 @@ class Page:
         self.page.on("dialog", dialog)
         self.url = path.resolve().as_uri()
         self.page.goto(self.url)
-        self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        self.page.wait_for_selector(ready, timeout=30_000)
 
     def eval(self, script: str, arg: Any = None) -> Any:
         return self.page.evaluate(script, arg)

@@ -11,6 +11,7 @@ from report_helpers import EVIL_CHANNEL, EVIL_CLASS, EVIL_NAME, cell_cases, page
 
 import tsexplain as tx
 from tsexplain.report import build_report
+from tsexplain.series import real_slice
 
 PLOTTED = """() => document.getElementById('tsx-case-plot').data.map(
     t => ({y: Array.from(t.y), colour: Array.from(t.marker.color)}))"""
@@ -214,3 +215,42 @@ def test_unlabelled_data_leaves_out_what_needs_the_true_class(
     )
     assert shown and all(s.endswith("predicted " + predicted[k]) for s in shown)
     assert not page.errors
+
+
+def test_inline_view_draws_and_follows_its_pickers(report_data, report_model, open_page, tmp_path):
+    model, _ = report_model
+    ex = tx.explain(model, report_data, method="saliency")
+    path = ex.view(4).save(tmp_path / "view.html")
+    page = open_page(path, ready=".tsx-view[data-ready]")
+    assert page.errors == [] and page.requests == [page.url]
+    caption = "() => document.querySelector('.tsx-caption').textContent"
+    assert page.eval(caption).startswith("case 4 of 60,")
+    # one plot per channel, its coloured segments cover the case's real steps
+    n_plots = "() => document.querySelectorAll('.tsx-svg').length"
+    assert page.eval(n_plots) == report_data.n_channels
+    segments = """() => Array.from(document.querySelectorAll('.tsx-svg')[0]
+        .querySelectorAll('path.tsx-line'), p => (p.getAttribute('d').match(/M/g) || []).length)
+        .reduce((a, b) => a + b, 0)"""
+    assert page.eval(segments) == int(report_data.lengths[4]) - 1
+    truth = "() => document.querySelectorAll('.tsx-truth').length"
+    assert page.eval(truth) == sum(len(runs) for runs in _runs(report_data, 4))
+    page.page.click(".tsx-step >> nth=1")  # next
+    assert page.eval(caption).startswith("case 5 of 60,")
+    wrong = np.flatnonzero(report_data.y != ex.predicted).tolist()
+    labels = [o.text_content() for o in page.page.locator(".tsx-filter option").all()]
+    assert wrong  # the tiny model errs on some cases: the filter has something to show
+    page.page.select_option(".tsx-filter", label=f"misclassified ({len(wrong)})")
+    listed = [_case_number(o.text_content()) for o in page.page.locator(".tsx-pick option").all()]
+    assert listed == wrong
+    assert page.eval(caption).startswith(f"case {wrong[0]} of 60,")
+    assert f"true {report_data.classes[1]} ({int((report_data.y == 1).sum())})" in labels
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def _runs(ds: tx.data.Dataset, i: int) -> list[list[tuple[int, int]]]:
+    """The true regions of case ``i``, per channel, over its real steps."""
+    out = []
+    for row in ds.mask[i][:, real_slice(int(ds.lengths[i]), ds.n_timepoints, ds.padding)]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(int), [0]])))
+        out.append(list(zip(edges[::2], edges[1::2], strict=True)))
+    return out

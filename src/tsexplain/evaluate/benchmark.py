@@ -119,6 +119,13 @@ class BenchmarkResult:
                 return m
         return None
 
+    def _repr_html_(self) -> str:
+        """A notebook's rich display: the ranking table, the advice and the rank heat map
+        (:func:`tsexplain.report.benchmark_view`)."""
+        from tsexplain.report import benchmark_view
+
+        return benchmark_view(self)._repr_html_()
+
     def summary(self) -> str:
         crits = [c for c in CRITERIA if any(not math.isnan(s[c]) for s in self.scores.values())]
         head = (

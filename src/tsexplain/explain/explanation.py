@@ -191,6 +191,45 @@ class Explanation:
         chosen = None if c is None else [c]
         return plot_class_average(averages, chosen, ax=ax, **options)
 
+    def view(self, i: int | None = None, *, max_cases: int | None = 200, seed: int = 0) -> Any:
+        """The interactive case browser as a :class:`~tsexplain.report.View`: pick a case (or
+        filter to a true or predicted class, or to the misclassified), every channel drawn as
+        a line coloured by attribution, the ground-truth region shaded, the class
+        probabilities beside. Self-contained (a small script drawing SVG, nothing fetched).
+
+        Parameters
+        ----------
+        i : int, optional
+            The case shown first (default the first).
+        max_cases : int or None
+            Most cases embedded (default 200, about 0.8 MB for 3 channels x 120 steps;
+            ``None``: all). Larger explanations embed a sample in which every true x
+            predicted cell appears, and the view says so.
+        seed : int
+            Seeds that sample.
+
+        Returns
+        -------
+        View
+            Shown inline by a notebook; ``.save("view.html")`` writes it as a page.
+        """
+        from tsexplain.report import explanation_view
+
+        if self.X is None:
+            raise TsExplainError(f"cannot show this {self.method} explanation: it {_NO_DATA}")
+        return explanation_view(self, i, max_cases=max_cases, seed=seed)
+
+    def show(self, i: int | None = None, *, max_cases: int | None = 200, seed: int = 0) -> None:
+        """Display :meth:`view` in the running notebook (needs IPython)."""
+        from tsexplain.report import display
+
+        display(self.view(i, max_cases=max_cases, seed=seed))
+
+    def _repr_html_(self) -> str | None:
+        """A notebook's rich display: the case browser (``None``, so the text repr shows,
+        for an explanation saved without its series)."""
+        return self.view()._repr_html_() if self.has_data else None
+
     @property
     def _names(self) -> tuple[str, ...]:
         """The channel names (``ch0``, ``ch1``, ... for a file that holds none)."""

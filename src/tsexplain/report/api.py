@@ -18,11 +18,12 @@ from tsexplain.errors import TsExplainError
 from tsexplain.evaluate import BenchmarkResult, ResultTable
 from tsexplain.explain import Explanation
 from tsexplain.report.content import gather
+from tsexplain.report.inline import View, page_view
 from tsexplain.report.page import render_page
 from tsexplain.report.sections import build_sections
 from tsexplain.summarize import Prototypes
 
-__all__ = ["build_report", "read_training_history"]
+__all__ = ["build_report", "read_training_history", "report_view"]
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,67 @@ def build_report(
             f"the report must be an .html file, got {out.name!r}; name it e.g. report.html"
         )
     check_output_location(out, folder=False, option="out")
+    page = _render(
+        model, data, methods=methods, max_cases=max_cases, explanations=explanations,
+        history=history, evaluation=evaluation, benchmark=benchmark, prototypes=prototypes,
+        case_ids=case_ids, title=title, seed=seed, batch_size=batch_size, progress=progress,
+    )  # fmt: skip
+    with staged_file(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    log.info("wrote %s (%.1f MB) in %.1f s", out, len(page) / 1e6, time.perf_counter() - t0)
+    return out
+
+
+def report_view(model: Any, data: Dataset, *, height: int = 900, **options: Any) -> View:
+    """The report of :func:`build_report` (same ``options``, no file) shown in a notebook, in
+    a sandboxed frame of ``height`` pixels: its scripts run inside the frame and nothing in it
+    can clash with the notebook. The page inlines Plotly, so the view adds about 4 MB to the
+    notebook; ``.save("report.html")`` writes it as a file.
+
+    Examples
+    --------
+    >>> import tsexplain as tx
+    >>> from tsexplain.report import report_view
+    >>> ds = tx.data.make_sensor_failure(20, seed=0)
+    >>> model = tx.models.build("causal_cnn", ds.n_channels, ds.n_classes, filters=(4, 8), seed=0)
+    >>> report_view(model, ds, methods=["gradcam"], prototypes=False)._repr_html_()[:15]
+    '<iframe class="'
+    """
+    unknown = sorted(set(options) - _RENDER_OPTIONS)
+    if unknown:
+        raise TsExplainError(
+            f"report_view got unknown option(s) {unknown}; it takes {sorted(_RENDER_OPTIONS)}"
+        )
+    page = _render(model, data, **options)
+    title = options.get("title") or f"tsexplain report: {data.name}"
+    return page_view(page, title, height=height)
+
+
+_RENDER_OPTIONS = {
+    "methods", "max_cases", "explanations", "history", "evaluation", "benchmark", "prototypes",
+    "case_ids", "title", "seed", "batch_size", "progress",
+}  # fmt: skip
+
+
+def _render(
+    model: Any,
+    data: Dataset,
+    *,
+    methods: Sequence[str] | None = None,
+    max_cases: int | None = 500,
+    explanations: Mapping[str, Explanation] | None = None,
+    history: Any = None,
+    evaluation: ResultTable | None = None,
+    benchmark: BenchmarkResult | None = None,
+    prototypes: bool | Prototypes = True,
+    case_ids: Sequence[Any] | np.ndarray | None = None,
+    title: str | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    progress: bool | None = False,
+) -> str:
+    """The report page's HTML (see :func:`build_report` for the options)."""
+    t0 = time.perf_counter()
     content = gather(
         model,
         data,
@@ -213,10 +275,8 @@ def build_report(
         build_sections(content),
         shared,
     )
-    with staged_file(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
     log.info(
-        "wrote %s (%.1f MB): page assembled in %.1f s, %.1f s in all",
-        out, len(page) / 1e6, time.perf_counter() - t1, time.perf_counter() - t0,
+        "report: content in %.1f s, page assembled in %.1f s",
+        t1 - t0, time.perf_counter() - t1,
     )  # fmt: skip
-    return out
+    return page

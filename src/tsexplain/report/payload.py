@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tsexplain.data.dataset import Dataset
 from tsexplain.explain import Explanation
 from tsexplain.report.content import ReportContent
 from tsexplain.series import real_slice
@@ -24,6 +25,7 @@ ATTRIBUTION_UNITS = 1000
 __all__ = [
     "ATTRIBUTION_UNITS",
     "case_payload",
+    "cases_payload",
     "colour_scale",
     "mask_intervals",
     "method_payload",
@@ -66,11 +68,18 @@ def mask_intervals(mask: np.ndarray) -> list[list[int]]:
 
 
 def case_payload(content: ReportContent) -> dict[str, Any]:
-    """The embedded cases: data index, label, true (``None`` without labels) and predicted
-    class, probabilities, real
-    length, series values ``x[case][channel][step]`` over real steps, the ground-truth mask as
-    intervals per channel (``None`` without a mask) and the per-case facts of ``case_info``."""
-    ds, idx = content.data, content.sample
+    """The report's embedded cases: :func:`cases_payload` of its sample."""
+    return cases_payload(content.data, content.sample, content.predicted, content.probabilities)
+
+
+def cases_payload(
+    ds: Dataset, idx: np.ndarray, predicted: np.ndarray, probabilities: np.ndarray
+) -> dict[str, Any]:
+    """The cases ``idx`` of ``ds``: data index, label, true (``None`` without labels) and
+    predicted class, probabilities, real length, series values ``x[case][channel][step]``
+    over real steps, the ground-truth mask as intervals per channel (``None`` without a mask)
+    and the per-case facts of ``case_info``. ``predicted`` ``(n_cases,)`` and
+    ``probabilities`` ``(n_cases, n_classes)`` cover every case of ``ds``."""
     t = ds.n_timepoints
     x_all, masks = [], []
     for i in idx:
@@ -82,10 +91,10 @@ def case_payload(content: ReportContent) -> dict[str, Any]:
         key: [_plain(v) for v in np.asarray(values)[idx]] for key, values in ds.case_info.items()
     }
     return {
-        "index": idx.tolist(),
+        "index": np.asarray(idx).tolist(),
         "y": None if ds.y is None else ds.y[idx].tolist(),
-        "pred": content.predicted[idx].tolist(),
-        "proba": round_significant(content.probabilities[idx], 3).tolist(),
+        "pred": predicted[idx].tolist(),
+        "proba": round_significant(probabilities[idx], 3).tolist(),
         "length": ds.lengths[idx].tolist(),
         "x": x_all,
         "mask": masks if ds.mask is not None else None,

@@ -109,6 +109,14 @@ class ClassAverages:
             raise TsExplainError(f"class index must lie in [0, {self.n_classes - 1}], got {cls}")
         return int(cls)
 
+    def _repr_html_(self) -> str:
+        """A notebook's rich display: the class averages as an interactive view (a class picker, each channel's mean coloured by
+        the mean attribution, the spread band)
+        (:func:`tsexplain.report.averages_view`)."""
+        from tsexplain.report import averages_view
+
+        return averages_view(self)._repr_html_()
+
     def __repr__(self) -> str:
         counts = ", ".join(
             f"{c!r}: {int(n)}" for c, n in zip(self.classes, self.counts, strict=True)

@@ -102,6 +102,13 @@ class Misclassifications:
                 return c
         return None
 
+    def _repr_html_(self) -> str:
+        """A notebook's rich display: the misclassified cells as a table
+        (:func:`tsexplain.report.misclassifications_view`)."""
+        from tsexplain.report import misclassifications_view
+
+        return misclassifications_view(self)._repr_html_()
+
     def __repr__(self) -> str:
         cells = ", ".join(
             f"{self.classes[c.true]!r}->{self.classes[c.predicted]!r}: {c.count}"

@@ -118,6 +118,14 @@ class Prototypes:
         """Boolean ``(n_timepoints,)``: the prototypes' real steps."""
         return make_real_mask(np.array([self.length]), self.series.shape[-1], self.padding)[0]
 
+    def _repr_html_(self) -> str:
+        """A notebook's rich display: the prototypes as an interactive view (one per class, with how convincing and
+        how realistic each is)
+        (:func:`tsexplain.report.prototypes_view`)."""
+        from tsexplain.report import prototypes_view
+
+        return prototypes_view(self)._repr_html_()
+
     def __repr__(self) -> str:
         rows = ", ".join(
             f"{self.classes[k]!r}: p={p:.3f}, pct={q:.0f}"
