@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tsexplain"
 
 # Bottom to top; a module may import from its own layer and the layers below it.
 LAYERS = [
-    {"errors", "_context", "_npz", "_runtime", "_version", "_settings", "_catalog"},
+    {"errors", "_context", "_npz", "_runtime", "_version", "_settings", "_catalog", "_progress"},
     {"data"},
     {"series"},
     {"models"},

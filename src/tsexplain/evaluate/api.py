@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError, check_choice, check_finite
 from tsexplain.evaluate._model import MethodRunner

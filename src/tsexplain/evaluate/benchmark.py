@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 from torch import nn
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.api import evaluate

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.data.suite import SUITE, make_suite
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.evaluate.api import evaluate

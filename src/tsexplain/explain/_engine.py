@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._hooks import capture_outputs
 from tsexplain.series import ModelAdapter, SeriesBatch, call_model, model_scope, real_slice

@@ -85,7 +85,10 @@ def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure:
     for i in range(len(methods)):
         for j in range(len(crits)):
             text = "-" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+            # white on the dark ends of the colour map, black on its light middle
+            shade = 0.5 if np.isnan(ranks[i, j]) else (ranks[i, j] - 1) / max(len(methods) - 1, 1)
+            colour = "white" if abs(shade - 0.5) > 0.3 else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(range(len(crits)), plain_all(crits), rotation=30, ha="right")
     ax.set_yticks(range(len(methods)), plain_all(methods))
     fig.colorbar(im, ax=ax, label="rank (1 = best)")

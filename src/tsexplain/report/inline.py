@@ -241,11 +241,12 @@ def explanation_view(
             }
         )  # fmt: skip
     shown = "all" if len(idx) == ex.n_cases else f"{len(idx)} of {ex.n_cases}"
+    sign = "\u00b1" if maps["signed"] else ""
     note = (
         f"{shown} cases embedded"
         + ("" if len(idx) == ex.n_cases else " (every true x predicted cell represented; "
            "ex[cases].show() or max_cases= for others)")
-        + f"; colour: {ex.method} attribution, scale \u00b1{maps['vmax']:.4g} "
+        + f"; colour: {ex.method} attribution, scale {sign}{maps['vmax']:.4g} "
         "(99th percentile of |a| over the embedded cases)"
     )  # fmt: skip
     spec = {
@@ -438,7 +439,7 @@ def benchmark_view(result: BenchmarkResult) -> View:
     )
     body = _table(
         ["rank", "method", *(f"{c} {a}" for c, a in zip(crits, arrows, strict=True)),
-         "mean rank", "sanity"],
+         "mean rank", "passes sanity"],
         rows,
     )  # fmt: skip
     advice = result.recommended

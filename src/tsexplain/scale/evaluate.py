@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.data.normalise import normalise_array, normalised_meta
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.aggregate import subseed

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from tsexplain._progress import tqdm
 from tsexplain.data.normalise import normalise_array
 from tsexplain.errors import TsExplainError
 from tsexplain.explain import explain

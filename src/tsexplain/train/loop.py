@@ -17,9 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from tsexplain._context import eval_mode, seeded
+from tsexplain._progress import tqdm
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice

@@ -157,7 +157,8 @@
     if (item.a) plots.appendChild(colourBar());
     if (item.proba) side.appendChild(probabilities(item));
     (item.facts || []).forEach(function (f) { side.appendChild(el("div", "tsx-fact", f)); });
-    if (item.mask) side.appendChild(el("div", "tsx-key tsx-truthkey", "shaded: true region"));
+    var marked = (item.mask || []).some(function (runs) { return runs.length > 0; });
+    if (marked) side.appendChild(el("div", "tsx-key tsx-truthkey", "shaded: true region"));
     picker.value = current;
   }
 

@@ -1,0 +1,77 @@
+"""The example notebook runs top to bottom in a real Jupyter kernel (nbclient) using the public
+API only, its objects show themselves inline, and its HTML export draws every view in a
+browser with no error and no request to any server."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOTEBOOK = EXAMPLES / "explain_in_a_notebook.ipynb"
+
+
+def _runner():
+    for needed in ("nbclient", "nbconvert", "ipykernel"):
+        pytest.importorskip(needed, reason=f"the notebook test needs {needed}")
+    spec = importlib.util.spec_from_file_location("run_notebooks", EXAMPLES / "run_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _views(nb) -> list[dict]:
+    """The data of every inline view the executed notebook displayed, in order."""
+    out = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            fragment = output.get("data", {}).get("text/html", "")
+            found = re.search(r'<script type="application/json">(.*?)</script>', fragment, re.S)
+            if 'class="tsx-view"' in fragment and found:
+                out.append(json.loads(found.group(1)))
+    return out
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs_and_shows_its_views_offline(tmp_path, open_page):
+    runner = _runner()
+    nb = runner.execute(NOTEBOOK)  # raises with the cell and its traceback if one fails
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "import tsexplain as tx" in code
+    assert not re.search(r"\._[a-z]|from tsexplain|tsexplain\.\w+\._", code)  # public API only
+    streams = [
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.output_type == "stream"
+    ]
+    assert not any("Warning" in s for s in streams), streams  # nothing alarming under a cell
+    views = _views(nb)
+    # the case browser, the caught failure, the misclassified cases, the class averages
+    assert [v["title"] for v in views] == [
+        "gradcam: 120 cases", "gradcam: 120 cases", f"gradcam: {len(views[2]['items'])} cases",
+        "gradcam class averages",
+    ]  # fmt: skip
+    caught = views[1]["items"][views[1]["start"]]
+    assert caught["true"] == caught["pred"] == views[1]["classes"].index("Sensor Failure")
+    assert all(item["true"] != item["pred"] for item in views[2]["items"])
+    assert any(
+        "recommended:" in o.get("data", {}).get("text/html", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )  # the benchmark's table
+    assert any("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    page = open_page(runner.export(nb, tmp_path / "notebook.html"), ready=".tsx-view")
+    page.page.wait_for_function(
+        "() => document.querySelectorAll('.tsx-view[data-ready]').length === 5"
+    )
+    assert page.errors == []
+    assert [m for m in page.console if m[0] == "error"] == []
+    assert page.requests == [page.url]
+    drawn = page.eval("() => document.querySelectorAll('.tsx-view svg.tsx-svg').length")
+    assert drawn == 4 * 3  # four series views of three channels each
