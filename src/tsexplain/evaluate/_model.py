@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from tsexplain._context import seeded
 from tsexplain.errors import TsExplainError
@@ -40,10 +41,24 @@ class MethodRunner:
         return self._cls(model, **{**self.params, **override})
 
     def tag(self, model: Any, name: str) -> Any:
-        """A tag of the method as configured for ``model`` (instances may refine class tags)."""
+        """A tag of the method as configured for ``model`` (instances may refine class tags;
+        the class's own, for a model the method cannot take)."""
         if self._cls is None:
             return None
+        if self.cannot_run(model) is not None:
+            return getattr(self._cls, name)
         return getattr(self.build(model), name)
+
+    def cannot_run(self, model: Any) -> str | None:
+        """Why the method cannot be re-run on ``model``, or ``None`` when it can."""
+        if self._cls is None:
+            return f"method {self.name!r} is not registered, so it cannot be re-run"
+        if self._cls.needs_module and not isinstance(model, nn.Module):
+            return (
+                f"method {self.name!r} reads gradients or layers, so it needs a torch.nn.Module "
+                "to be re-run, and the model is a callable"
+            )
+        return None
 
     def require(self, metric: str) -> None:
         if not self.available:

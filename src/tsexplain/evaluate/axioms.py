@@ -20,13 +20,14 @@ value beside its interval.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from tsexplain.series import ModelAdapter
+from tsexplain.errors import TsExplainError
+from tsexplain.evaluate.job import EvalJob
+from tsexplain.evaluate.registry import metric_group, register_metric
+from tsexplain.series import ModelAdapter, model_device
 
-__all__ = ["CAPTUM_PATH_METHODS", "completeness_gap"]
-
-#: Captum's path methods (tsexplain's own declare ``path_method = True``).
-CAPTUM_PATH_METHODS = frozenset({"captum:IntegratedGradients", "captum:LayerIntegratedGradients"})
+__all__ = ["completeness_gap", "run_axioms"]
 
 
 def completeness_gap(
@@ -67,3 +68,67 @@ def completeness_gap(
     total = attributions.astype(np.float64).sum(axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.abs(delta) > 1e-6, np.abs(total - delta) / np.abs(delta), np.nan)
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "completeness_gap",
+    group="axioms",
+    higher_is_better=False,
+    needs=("path_method", "module"),
+    definition="|sum a - (f(x) - f(baseline))| / |f(x) - f(baseline)| for path methods",
+    source="Sundararajan et al., ICML 2017",
+)
+
+
+@metric_group("axioms")
+def run_axioms(job: EvalJob, names: list[str]) -> None:
+    method = job.ex.method
+    baseline = job.baseline if job.baseline is not None else _rebuild_baseline(job)
+    if baseline is None:
+        reason = (
+            f"the baseline {job.ex.params.get('baseline')!r} of {method!r} cannot be rebuilt "
+            "here; pass baseline= (the array the method started its path from)"
+        )
+        if job.explicit:
+            raise TsExplainError(f"completeness_gap: {reason}")
+        job.skip("completeness_gap", reason)
+        return
+    baseline = np.asarray(baseline, dtype=np.float32)
+    try:
+        np.broadcast_to(baseline, job.X.shape)
+    except ValueError:
+        raise TsExplainError(
+            f"baseline has shape {baseline.shape}, which does not broadcast to the data's shape "
+            f"{job.X.shape}; pass a scalar, (n_channels, 1) or (n_cases, n_channels, n_timepoints) array"
+        ) from None
+    gap = completeness_gap(
+        job.predictor,
+        job.X,
+        job.ex.attributions,
+        job.ex.target.astype(np.int64),
+        baseline,
+        job.lengths,
+        job.padding,
+    )
+    job.add("completeness_gap", gap)
+
+
+def _rebuild_baseline(job: EvalJob) -> np.ndarray | float | None:
+    """The path start of the explanation's method: zeros or a number from its parameters, or
+    the method's own ``baselines(x, lengths, padding)`` when it can be rebuilt; else ``None``."""
+    spec = job.ex.params.get("baseline", "zero")
+    if spec is None or (isinstance(spec, str) and spec in ("zero", "zeros")):
+        return 0.0
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return float(spec)
+    if not job.runner.available:
+        return None
+    method = job.runner.build(job.model)
+    rebuild = getattr(method, "baselines", None)
+    if not callable(rebuild):
+        return None
+    x = torch.from_numpy(job.X).to(model_device(job.model))
+    lens = None if job.batch.full_length else torch.from_numpy(job.lengths).to(x.device)
+    with torch.no_grad():
+        return np.asarray(rebuild(x, lens, job.padding).detach().cpu().numpy(), dtype=np.float32)

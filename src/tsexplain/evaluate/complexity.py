@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsexplain.evaluate.job import EvalJob
 from tsexplain.evaluate.levels import case_cells, reduce_level
+from tsexplain.evaluate.registry import metric_group, register_metric
 
 __all__ = ["COMPLEXITY_METRICS", "complexity_scores", "entropy", "gini", "total_variation"]
 
@@ -110,3 +112,35 @@ def complexity_scores(
         "entropy": np.array([entropy(m) for m in mag]),
         "total_variation": np.array([total_variation(s) for s in signed]),
     }
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "gini",
+    group="complexity",
+    higher_is_better=True,
+    definition="Gini index of |a| over real cells (higher: sparser)",
+    source="Hurley and Rickard 2009; Chalasani et al., ICML 2020",
+)
+register_metric(
+    "entropy",
+    group="complexity",
+    higher_is_better=False,
+    definition="normalised entropy of |a| / sum |a| (lower: more concentrated)",
+    source="Bhatt et al., IJCAI 2020",
+)
+register_metric(
+    "total_variation",
+    group="complexity",
+    higher_is_better=False,
+    definition="temporal total variation over L1 mass (lower: smoother)",
+)
+
+
+@metric_group("complexity")
+def run_complexity(job: EvalJob, names: list[str]) -> None:
+    for level in job.levels((job.own_level,)):
+        ours = complexity_scores(job.ex.attributions, job.lengths, job.padding, level)
+        ref = complexity_scores(job.random_map, job.lengths, job.padding, level)
+        for m in names:
+            job.add(m, ours[m], level=level, reference=ref[m])

@@ -6,9 +6,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from tsexplain.errors import TsExplainError, check_choice
-from tsexplain.evaluate.cumulative import DROP_QUANTILES
 from tsexplain.evaluate.levels import LEVELS
 from tsexplain.evaluate.perturb import REPLACEMENTS
+
+#: the quantile grid of AUC S_top and the F-score (Turbe et al. 2023): 0.05, 0.15, ..., 0.95
+#: and 1 (every positive cell)
+DROP_QUANTILES = (*(round(0.05 + 0.1 * i, 2) for i in range(10)), 1.0)
 
 __all__ = ["UNITS", "EvalConfig"]
 

@@ -14,7 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from torch import nn
+
+from tsexplain.evaluate.job import CaseScores, EvalJob
+from tsexplain.evaluate.registry import metric_group, register_metric
 
 __all__ = ["Cost", "measure_cost"]
 
@@ -51,3 +55,48 @@ def measure_cost(run: Callable[[], Any], model: Any, n_cases: int) -> Cost:
             handle.remove()
     calls = counts["rows"] / n_cases if handle is not None else float("nan")
     return Cost(model_calls=calls, wall_time=seconds / n_cases, forward_passes=counts["calls"])
+
+
+# ---------------------------------------------------------------------------- the registry
+_POOLED = ("overall",)
+register_metric(
+    "model_calls",
+    group="cost",
+    higher_is_better=False,
+    needs=("rerun",),
+    levels=_POOLED,
+    definition="forward evaluations of the model per explained series",
+)
+register_metric(
+    "wall_time",
+    group="cost",
+    higher_is_better=False,
+    needs=("rerun",),
+    levels=_POOLED,
+    definition="seconds per explained series",
+)
+
+
+@metric_group("cost")
+def run_cost(job: EvalJob, names: list[str]) -> None:
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    cost = measure_cost(
+        lambda: job.runner(job.model, X, lens, job.padding, tgt, torch_seed=job.seed),
+        job.model,
+        len(idx),
+    )
+    variant = f"batch_size={job.config.method_batch_size}"
+    for m in names:
+        value = float(getattr(cost, m))
+        job.results.scores.append(
+            CaseScores(
+                job.ex.method,
+                m,
+                "",
+                variant,
+                np.full(len(idx), value),
+                job.groups[idx],
+                pooled=True,
+            )
+        )

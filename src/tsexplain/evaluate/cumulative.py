@@ -60,8 +60,11 @@ import numpy as np
 from scipy.integrate import simpson
 
 from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.evaluate.config import DROP_QUANTILES
+from tsexplain.evaluate.job import EvalJob
 from tsexplain.evaluate.levels import reduce_level
 from tsexplain.evaluate.perturb import REPLACEMENTS, deletion_ranks, replace
+from tsexplain.evaluate.registry import metric_group, register_metric
 from tsexplain.series import ModelAdapter, channel_stats, real_mask, real_slice
 
 __all__ = [
@@ -81,8 +84,6 @@ __all__ = [
 CPD_METRICS = ("cpd", "cpp")
 DROP_METRICS = ("auc_s_top", "f_score")
 CUMULATIVE_METRICS = CPD_METRICS + DROP_METRICS
-#: the quantile grid of Turbe et al.: 0.05, 0.15, ..., 0.95 and 1 (every positive cell)
-DROP_QUANTILES = (*(round(0.05 + 0.1 * i, 2) for i in range(10)), 1.0)
 _MIN_GAP = 1e-2  # points closer than this along x are dropped before Simpson's rule
 _PACK = 4  # perturbed copies are sent to the model in packs of about 4 batches
 
@@ -428,3 +429,97 @@ def _probabilities(
             flush()
     flush()
     return out
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "cpd",
+    group="cumulative",
+    higher_is_better=True,
+    definition="summed L1 change of the class probabilities as the K most |a|-relevant cells "
+    "are removed one by one",
+    source="Jang et al. (TIMING), ICML 2025",
+)
+register_metric(
+    "cpp",
+    group="cumulative",
+    higher_is_better=False,
+    definition="summed L1 change of the class probabilities as the K least |a|-relevant cells "
+    "are removed one by one",
+    source="Jang et al. (TIMING), ICML 2025",
+)
+register_metric(
+    "auc_s_top",
+    group="cumulative",
+    higher_is_better=True,
+    definition="area under the relative target-score drop vs share perturbed, top "
+    "positive-relevance quantiles first",
+    source="Turbe et al., Nature Machine Intelligence 2023",
+)
+register_metric(
+    "f_score",
+    group="cumulative",
+    higher_is_better=True,
+    definition="A_top (1 - A_bottom) / (A_top + 1 - A_bottom) of the top and bottom "
+    "score-drop areas",
+    source="Turbe et al., Nature Machine Intelligence 2023",
+)
+
+
+@metric_group("cumulative")
+def run_cumulative(job: EvalJob, names: list[str]) -> None:
+    cfg = job.config
+    cpd = [m for m in CPD_METRICS if m in names]
+    drop = [m for m in DROP_METRICS if m in names]
+    size = (
+        f"fraction={cfg.cumulative_fraction:g}"
+        if cfg.cumulative_fraction is not None
+        else f"points={cfg.cumulative_points}"
+    )
+    cpd_variant = f"replace={cfg.cumulative_replacement},{size}" + (
+        "" if cfg.cumulative_absolute else ",signed"
+    )
+    drop_variant = f"replace={cfg.drop_replacement},quantiles={len(cfg.drop_quantiles)}"
+    target = job.ex.target.astype(np.int64)
+    for level in job.levels((job.own_level,)):
+        if cpd:
+            ours, ref = (
+                cumulative_prediction_scores(
+                    job.predictor,
+                    job.X,
+                    job.lengths,
+                    job.padding,
+                    attributions,
+                    level=level,
+                    n_points=cfg.cumulative_points,
+                    fraction=cfg.cumulative_fraction,
+                    strategy=cfg.cumulative_replacement,
+                    mean=job.fill_mean,
+                    noise=job.noise,
+                    absolute=cfg.cumulative_absolute,
+                    metrics=cpd,
+                )
+                for attributions in (job.ex.attributions, job.random_map)
+            )
+            for m in cpd:
+                job.add(m, ours[m], level=level, variant=cpd_variant, reference=ref[m])
+        if drop:
+            ours, ref = (
+                score_drop_scores(
+                    job.predictor,
+                    job.X,
+                    job.lengths,
+                    job.padding,
+                    attributions,
+                    target,
+                    level=level,
+                    quantiles=cfg.drop_quantiles,
+                    strategy=cfg.drop_replacement,
+                    mean=job.fill_mean,
+                    noise=job.noise,
+                    metrics=drop,
+                )
+                for attributions in (job.ex.attributions, job.random_map)
+            )
+            for m in drop:
+                job.add(m, ours[m], level=level, variant=drop_variant, reference=ref[m])

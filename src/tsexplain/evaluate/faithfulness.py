@@ -23,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import trapezoid
 
+from tsexplain.evaluate.job import EvalJob
 from tsexplain.evaluate.levels import reduce_level
 from tsexplain.evaluate.perturb import deletion_ranks, deletion_sets, replace
+from tsexplain.evaluate.registry import metric_group, register_metric
+from tsexplain.evaluate.table import Curve
 from tsexplain.series import ModelAdapter, real_slice
 
 __all__ = ["FAITHFULNESS_METRICS", "CurveSet", "curve_scores", "perturbation_curves"]
@@ -137,3 +140,75 @@ def curve_scores(curves: CurveSet) -> dict[str, np.ndarray]:
         "insertion_auc": trapezoid(curves.insertion, f, axis=1),
         "flip_fraction": flip,
     }
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "deletion_auc",
+    group="faithfulness",
+    higher_is_better=False,
+    definition="area under the target probability as relevant cells are deleted",
+    source="Petsiuk et al., BMVC 2018",
+)
+register_metric(
+    "insertion_auc",
+    group="faithfulness",
+    higher_is_better=True,
+    definition="area under the target probability as relevant cells are inserted",
+    source="Petsiuk et al., BMVC 2018",
+)
+register_metric(
+    "flip_fraction",
+    group="faithfulness",
+    higher_is_better=False,
+    definition="smallest deleted fraction that changes the predicted label",
+)
+
+
+@metric_group("faithfulness")
+def run_faithfulness(job: EvalJob, names: list[str]) -> None:
+    cfg = job.config
+    target = job.ex.target.astype(np.int64)
+    for level in job.levels((job.own_level,)):
+        for unit in cfg.units:
+            window = 1 if unit == "point" else job.window
+            for strategy in cfg.replacements:
+                ours, ref = (
+                    perturbation_curves(
+                        job.predictor,
+                        job.X,
+                        job.lengths,
+                        job.padding,
+                        attributions,
+                        target,
+                        level=level,
+                        window=window,
+                        strategy=strategy,
+                        mean=job.fill_mean,
+                        noise=job.noise,
+                        n_steps=cfg.n_steps,
+                        absolute=cfg.rank_absolute,
+                    )
+                    for attributions in (job.ex.attributions, job.random_map)
+                )
+                s_ours, s_ref = curve_scores(ours), curve_scores(ref)
+                variant = f"replace={strategy},unit={unit}" + (
+                    f",window={window}" if unit == "window" else ""
+                )
+                for m in names:
+                    job.add(m, s_ours[m], level=level, variant=variant, reference=s_ref[m])
+                for kind in ("deletion", "insertion"):
+                    job.results.curves.append(
+                        Curve(
+                            job.ex.method,
+                            kind,
+                            strategy,
+                            unit,
+                            level,
+                            ours.fractions,
+                            getattr(ours, kind),
+                            getattr(ref, kind),
+                            job.groups,
+                            job.classes,
+                        )
+                    )

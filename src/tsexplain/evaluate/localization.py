@@ -37,7 +37,9 @@ import numpy as np
 from scipy.integrate import trapezoid
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from tsexplain.evaluate.job import EvalJob
 from tsexplain.evaluate.levels import case_cells, reduce_level
+from tsexplain.evaluate.registry import metric_group, register_metric
 
 __all__ = [
     "LOCALIZATION_METRICS",
@@ -152,3 +154,75 @@ def localization_scores(
             out["auroc"][i] = roc_auc_score(m, r)
             out["auprc"][i] = average_precision_score(m, r)
     return out
+
+
+# ---------------------------------------------------------------------------- the registry
+_MASK = ("mask",)
+register_metric(
+    "auroc",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="AUROC of |a| as a score for the ground-truth mask",
+)
+register_metric(
+    "auprc",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="average precision of |a| for the ground-truth mask",
+)
+register_metric(
+    "pointing_game",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="1 if the most relevant cell lies in the mask",
+    source="Zhang et al., IJCV 2018",
+)
+register_metric(
+    "relevance_mass",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="share of relevance inside the mask",
+    source="Arras et al., Information Fusion 2022",
+)
+register_metric(
+    "relevance_rank",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="share of the |mask| top-ranked cells inside the mask",
+    source="Arras et al., Information Fusion 2022",
+)
+register_metric(
+    "aup",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="area under precision vs threshold of min-max normalised |a| for the mask",
+    source="Crabbe and van der Schaar, ICML 2021",
+)
+register_metric(
+    "aur",
+    group="localization",
+    higher_is_better=True,
+    needs=_MASK,
+    definition="area under recall vs threshold of min-max normalised |a| for the mask",
+    source="Crabbe and van der Schaar, ICML 2021",
+)
+
+
+@metric_group("localization")
+def run_localization(job: EvalJob, names: list[str]) -> None:
+    assert job.mask is not None  # declared: the metrics need it
+    for level in job.levels(("time", "channel-time")):
+        ours = localization_scores(
+            job.ex.attributions, job.mask, job.lengths, job.padding, level, job.config.absolute
+        )
+        ref = localization_scores(
+            job.random_map, job.mask, job.lengths, job.padding, level, job.config.absolute
+        )
+        for m in names:
+            job.add(m, ours[m], level=level, reference=ref[m])

@@ -21,6 +21,9 @@ from itertools import combinations
 
 import numpy as np
 
+from tsexplain.evaluate.aggregate import subseed
+from tsexplain.evaluate.job import EvalJob
+from tsexplain.evaluate.registry import metric_group, register_metric
 from tsexplain.evaluate.similarity import rank_correlation
 from tsexplain.series import real_slice
 
@@ -106,3 +109,74 @@ def seed_stability(
     count = valid.sum(axis=0)
     total = np.where(valid, stacked, 0.0).sum(axis=0)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "max_sensitivity",
+    group="robustness",
+    higher_is_better=False,
+    needs=("rerun",),
+    definition="largest relative map change under small Gaussian input noise",
+    source="Yeh et al., NeurIPS 2019",
+)
+register_metric(
+    "seed_stability",
+    group="robustness",
+    higher_is_better=True,
+    needs=("rerun", "stochastic"),
+    definition="mean rank correlation of maps made with different seeds",
+)
+
+
+@metric_group("robustness")
+def run_robustness(job: EvalJob, names: list[str]) -> None:
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    original = job.ex.attributions[idx]
+    cfg = job.config
+    if "max_sensitivity" in names:
+
+        def explainer(Z: np.ndarray) -> np.ndarray:
+            reps = len(Z) // len(X)
+            return job.runner(
+                job.model,
+                Z,
+                np.tile(lens, reps),
+                job.padding,
+                np.tile(tgt, reps),
+                torch_seed=job.seed,
+            )
+
+        rng = np.random.default_rng(subseed(job.seed, "max-sensitivity"))
+        sens = max_sensitivity(
+            explainer,
+            X,
+            lens,
+            job.padding,
+            original,
+            n_samples=cfg.n_noise,
+            scale=cfg.noise_scale,
+            rng=rng,
+        )
+        job.add(
+            "max_sensitivity",
+            sens,
+            level="channel-time",
+            variant=f"scale={cfg.noise_scale:g}",
+            index=idx,
+        )
+    if "seed_stability" in names:
+        base_seed = int(job.ex.params.get("seed", 0) or 0)
+        maps = [original]
+        for j in range(1, cfg.n_seeds):
+            override = {"seed": base_seed + j}
+            maps.append(
+                job.runner(
+                    job.model, X, lens, job.padding, tgt, torch_seed=job.seed + j, **override
+                )
+            )
+        stab = seed_stability(maps, lens, job.padding, job.own_level)
+        job.add(
+            "seed_stability", stab, level=job.own_level, variant=f"seeds={cfg.n_seeds}", index=idx
+        )

@@ -29,6 +29,10 @@ import torch
 from torch import nn
 
 from tsexplain._context import seeded
+from tsexplain.evaluate.aggregate import subseed
+from tsexplain.evaluate.job import EvalJob
+from tsexplain.evaluate.registry import metric_group, register_metric
+from tsexplain.evaluate.similarity import rank_correlation
 
 __all__ = ["cascading_randomization", "random_other_class", "randomizable_layers"]
 
@@ -72,3 +76,50 @@ def random_other_class(target: np.ndarray, n_classes: int, rng: np.random.Genera
     """For each target, a class drawn uniformly from the other ``n_classes - 1``."""
     shift = rng.integers(1, n_classes, size=len(target))
     return (np.asarray(target) + shift) % n_classes
+
+
+# ---------------------------------------------------------------------------- the registry
+register_metric(
+    "mprt",
+    group="sanity",
+    higher_is_better=False,
+    needs=("rerun", "module"),
+    definition="rank correlation with the map after randomizing layers, output first",
+    source="Adebayo et al., NeurIPS 2018",
+)
+register_metric(
+    "random_logit",
+    group="sanity",
+    higher_is_better=False,
+    needs=("rerun",),
+    definition="rank correlation with the map of a random other class",
+    source="Sixt et al., ICML 2020",
+)
+
+
+@metric_group("sanity")
+def run_sanity(job: EvalJob, names: list[str]) -> None:
+    idx = job.subset
+    X, lens, tgt = job.X[idx], job.lengths[idx], job.ex.target[idx].astype(np.int64)
+    original = job.ex.attributions[idx]
+    level = job.own_level
+    if "mprt" in names:
+        n_layers = len(randomizable_layers(job.model))
+        if not n_layers:
+            job.skip("mprt", "the model has no layer with a weight matrix to randomize")
+        # The copy is randomized further at each step: explain it before taking the next one.
+        for k, (name, randomized) in enumerate(
+            cascading_randomization(job.model, subseed(job.seed, "mprt"))
+        ):
+            a = job.runner(randomized, X, lens, job.padding, tgt, torch_seed=job.seed)
+            rho = rank_correlation(original, a, lens, job.padding, level, job.config.absolute)
+            job.add(
+                "mprt", rho, level=level, variant=f"layers={k + 1}/{n_layers}:{name}", index=idx
+            )
+    if "random_logit" in names:
+        n_classes = job.ex.probabilities.shape[1]
+        rng = np.random.default_rng(subseed(job.seed, "random-logit"))
+        other = random_other_class(tgt, n_classes, rng)
+        a = job.runner(job.model, X, lens, job.padding, other, torch_seed=job.seed)
+        rho = rank_correlation(original, a, lens, job.padding, level, job.config.absolute)
+        job.add("random_logit", rho, level=level, index=idx)

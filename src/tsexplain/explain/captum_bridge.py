@@ -115,6 +115,11 @@ def captum_classes() -> list[str]:
     )
 
 
+#: Captum's classes that integrate gradients along a path from a baseline, so that their
+#: attributions sum to f(x) - f(baseline) (completeness applies)
+PATH_CLASSES = ("IntegratedGradients", "LayerIntegratedGradients")
+
+
 def captum_method(name: str) -> type[Method]:
     """The tsexplain method class wrapping ``captum.attr.<name>`` (created once, then cached)."""
     if name in _CACHE:
@@ -145,6 +150,7 @@ def captum_method(name: str) -> type[Method]:
             "is_layer": is_layer,
             "needs_layer": needs_layer,
             "gradient_based": issubclass(cls, attr.GradientAttribution),
+            "path_method": name in PATH_CLASSES,
         },
     )
     _CACHE[name] = method
