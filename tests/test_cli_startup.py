@@ -42,7 +42,8 @@ def _run_fresh(commands: list[list[str]]) -> dict:
 
 
 def test_help_lists_and_usage_errors_load_no_heavy_library():
-    commands = [["--help"], ["--version"], ["methods"], ["models"], ["explain", "--bogus"]]
+    commands = [["--help"], ["--version"], ["methods"], ["models"], ["metrics"]]
+    commands += [["explain", "--bogus"]]
     commands += [[name, "--help"] for name in sorted(cli.commands)]
     out = _run_fresh(commands)
     assert out["heavy"] == [], f"imported at start-up: {out['heavy']}"
@@ -50,6 +51,7 @@ def test_help_lists_and_usage_errors_load_no_heavy_library():
         expected = 2 if "--bogus" in args else 0
         assert code == expected, (args, code, text)
     assert "gradcam" in out["codes"]["methods"][1]
+    assert "deletion_auc      [faithfulness] " in out["codes"]["metrics"][1]
     assert out["codes"]["--help"][1].startswith("Usage: ")
 
 
@@ -83,6 +85,11 @@ def test_catalog_equals_the_registries():
         name: cls.description for name, cls in sorted(_MODELS.items())
     }
     assert all(declared("models", "register_model").values())
+    # the metric list, read from the source, is the registry's, line for line and in order
+    from tsexplain._catalog import declared_metrics
+    from tsexplain.evaluate import available_metrics
+
+    assert list(declared_metrics().items()) == list(available_metrics().items())
 
 
 def test_every_command_module_is_one_registered_command():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-__all__ = ["declared"]
+__all__ = ["declared", "declared_metrics", "describe_metric"]
 
 _ROOT = Path(__file__).resolve().parent
 
@@ -66,3 +66,61 @@ def _literal_attributes(cls: ast.ClassDef) -> dict[str, str]:
         ):
             out[target.id] = value.value
     return out
+
+
+def describe_metric(group: str, definition: str, higher_is_better: bool, source: str = "") -> str:
+    """A metric's one line: ``[group] definition (higher is better; source)``.
+
+    >>> describe_metric("complexity", "Gini index of |a|", True, "Chalasani et al. 2020")
+    '[complexity] Gini index of |a| (higher is better; Chalasani et al. 2020)'
+    """
+    direction = "higher" if higher_is_better else "lower"
+    return f"[{group}] {definition} ({direction} is better{f'; {source}' if source else ''})"
+
+
+def declared_metrics() -> dict[str, str]:
+    """``{name: describe_metric(...)}`` of every ``register_metric(...)`` call in
+    ``tsexplain/evaluate/``, group by group in the registry's order.
+
+    >>> declared_metrics()["deletion_auc"].split(" (")[0]
+    '[faithfulness] area under the target probability as relevant cells are deleted'
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for path in sorted((_ROOT / "evaluate").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if "register_metric(" not in source:
+            continue
+        for node in ast.walk(ast.parse(source, filename=str(path))):
+            if not (isinstance(node, ast.Call) and _called(node) == "register_metric"):
+                continue
+            if not (node.args and isinstance(node.args[0], ast.Constant)):
+                continue
+            kw: dict[str, object] = {
+                k.arg: k.value.value
+                for k in node.keywords
+                if k.arg is not None and isinstance(k.value, ast.Constant)
+            }
+            if {"group", "definition", "higher_is_better"} <= set(kw):
+                line = describe_metric(
+                    str(kw["group"]),
+                    str(kw["definition"]),
+                    bool(kw["higher_is_better"]),
+                    str(kw.get("source", "")),
+                )
+                found[str(node.args[0].value)] = (str(kw["group"]), line)
+    order = _group_order()
+    return {n: d for n, (g, d) in sorted(found.items(), key=lambda i: order.index(i[1][0]))}
+
+
+def _group_order() -> list[str]:
+    """The ``GROUPS`` tuple of ``evaluate/registry.py``, read from its syntax tree."""
+    tree = ast.parse((_ROOT / "evaluate" / "registry.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "GROUPS"
+            and node.value is not None
+        ):
+            return [str(e.value) for e in ast.walk(node.value) if isinstance(e, ast.Constant)]
+    raise AssertionError("evaluate/registry.py declares no GROUPS")  # pragma: no cover

@@ -149,7 +149,12 @@ def test_evaluation_and_benchmark_sections(tmp_path, report_data, report_model):
     assert 'id="evaluation"' in text and 'id="benchmark"' in text and 'id="training"' in text
     rec = bench.recommended
     assert rec is not None and f"Trust <b>{rec}</b>" in text
-    assert ">auroc<" in text
+    # each metric's direction and definition come from its declaration
+    assert (
+        '<span title="[localization] AUROC of |a| as a score for the ground-truth mask (higher '
+        'is better)">auroc \u2191</span>'
+    ) in text
+    assert "higher is better: localization, pointing; lower is better: sanity" in text
 
 
 def test_given_explanations_are_shown(tmp_path, report_data, report_model):

@@ -35,6 +35,7 @@ COMMANDS = (
     "explain",
     "generate",
     "methods",
+    "metrics",
     "models",
     "report",
     "suite",

@@ -37,7 +37,7 @@ from tsexplain.errors import TsExplainError
     "--metric",
     "metrics",
     multiple=True,
-    help="Metric or group name; repeat (default: all that apply).",
+    help="Metric or group name (tsexplain metrics lists them); repeat (default: all that apply).",
 )
 @cases_option
 @click.option(

@@ -4,17 +4,19 @@
 explanation with :func:`~tsexplain.evaluate.evaluate`, and ranks the methods on a small set of
 headline criteria, each against the random-attribution reference where one exists:
 
-========================  =========================================================  ==========
-criterion                 metric row used (macro over classes)                       better
-========================  =========================================================  ==========
-localization              ``auroc`` at time level (needs a ground-truth mask)         higher
-pointing                  ``pointing_game`` at time level (needs a mask)              higher
-deletion                  ``deletion_auc``, mean replacement, point-wise              lower
-insertion                 ``insertion_auc``, mean replacement, point-wise             higher
-sanity                    ``mprt`` after randomizing every layer (|rank correlation|) lower
-robustness                ``max_sensitivity``                                        lower
-cost                      ``wall_time`` per explained series                         lower
-========================  =========================================================  ==========
+========================  =========================================================
+criterion                 metric row used (macro over classes)
+========================  =========================================================
+localization              ``auroc`` at time level (needs a ground-truth mask)
+pointing                  ``pointing_game`` at time level (needs a mask)
+deletion                  ``deletion_auc``, mean replacement, point-wise
+insertion                 ``insertion_auc``, mean replacement, point-wise
+sanity                    ``mprt`` after randomizing every layer (|rank correlation|)
+robustness                ``max_sensitivity``
+cost                      ``wall_time`` per explained series
+========================  =========================================================
+
+Which direction is better is each metric's declaration (:mod:`tsexplain.evaluate.registry`).
 
 A method's overall rank is its mean rank over the criteria that could be computed. A method
 whose map survives full randomization of the model (|rho| >= 0.5) fails the sanity check
@@ -37,24 +39,40 @@ from tsexplain._progress import tqdm
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate.api import evaluate
+from tsexplain.evaluate.registry import get_metric
 from tsexplain.evaluate.table import MetricRow, ResultTable
 from tsexplain.explain import Explanation, explain, explain_methods, get_method
 from tsexplain.models.foreign import as_classifier
 from tsexplain.train.prepare import prepare_for
 
-__all__ = ["CRITERIA", "BenchmarkResult", "benchmark"]
+__all__ = ["CRITERIA", "BenchmarkResult", "Criterion", "benchmark", "criteria_hint"]
 
 log = logging.getLogger(__name__)
 
-# criterion -> (metric, level, variant prefix, higher is better)
-CRITERIA: dict[str, tuple[str, str, str, bool]] = {
-    "localization": ("auroc", "time", "", True),
-    "pointing": ("pointing_game", "time", "", True),
-    "deletion": ("deletion_auc", "", "replace=mean,unit=point", False),
-    "insertion": ("insertion_auc", "", "replace=mean,unit=point", True),
-    "sanity": ("mprt", "", "", False),
-    "robustness": ("max_sensitivity", "", "", False),
-    "cost": ("wall_time", "", "", False),
+
+@dataclass(frozen=True)
+class Criterion:
+    """A headline criterion: the metric row it reads (macro over classes) and, from the
+    metric's declaration, which direction is better."""
+
+    metric: str
+    level: str = ""  # "" for any level
+    variant: str = ""  # a prefix of the row's variant
+
+    @property
+    def higher_is_better(self) -> bool:
+        return get_metric(self.metric).higher_is_better
+
+
+#: criterion -> the metric row it reads
+CRITERIA: dict[str, Criterion] = {
+    "localization": Criterion("auroc", "time"),
+    "pointing": Criterion("pointing_game", "time"),
+    "deletion": Criterion("deletion_auc", variant="replace=mean,unit=point"),
+    "insertion": Criterion("insertion_auc", variant="replace=mean,unit=point"),
+    "sanity": Criterion("mprt"),
+    "robustness": Criterion("max_sensitivity"),
+    "cost": Criterion("wall_time"),
 }
 SANITY_FAIL = 0.5
 BENCHMARK_DEFAULTS: dict[str, Any] = {
@@ -66,8 +84,20 @@ BENCHMARK_DEFAULTS: dict[str, Any] = {
 }
 
 
+def criteria_hint(criteria: list[str] | None = None) -> str:
+    """Which criteria are better high and which low, read from the metrics' declarations:
+    ``"higher is better: localization, insertion; lower is better: deletion, cost"``."""
+    names = list(CRITERIA) if criteria is None else criteria
+    high = [c for c in names if CRITERIA[c].higher_is_better]
+    low = [c for c in names if not CRITERIA[c].higher_is_better]
+    parts = [f"{label} is better: {', '.join(group)}" for label, group in
+             (("higher", high), ("lower", low)) if group]  # fmt: skip
+    return "; ".join(parts)
+
+
 def _pick(rows: list[MetricRow], method: str, criterion: str) -> MetricRow | None:
-    metric, level, variant, _ = CRITERIA[criterion]
+    crit = CRITERIA[criterion]
+    metric, level, variant = crit.metric, crit.level, crit.variant
     cands = [
         r
         for r in rows
@@ -156,8 +186,13 @@ class BenchmarkResult:
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
         return {
             "criteria": {
-                c: {"metric": m, "level": lv, "variant": v, "higher_is_better": h}
-                for c, (m, lv, v, h) in CRITERIA.items()
+                c: {
+                    "metric": k.metric,
+                    "level": k.level,
+                    "variant": k.variant,
+                    "higher_is_better": k.higher_is_better,
+                }
+                for c, k in CRITERIA.items()
             },
             "scores": {m: {c: clean(v) for c, v in s.items()} for m, s in self.scores.items()},
             "references": {c: clean(v) for c, v in self.references.items()},
@@ -284,7 +319,8 @@ def benchmark(
             if row is not None and not math.isnan(row.reference) and crit not in references:
                 references[crit] = float(row.reference)
     ranks: dict[str, list[float]] = {m: [] for m in names}
-    for crit, (_, _, _, higher) in CRITERIA.items():
+    for crit, criterion in CRITERIA.items():
+        higher = criterion.higher_is_better
         vals = {m: scores[m][crit] for m in names if not math.isnan(scores[m][crit])}
         if len(vals) < 2:
             continue

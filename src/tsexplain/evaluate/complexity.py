@@ -119,21 +119,21 @@ register_metric(
     "gini",
     group="complexity",
     higher_is_better=True,
-    definition="Gini index of |a| over real cells (higher: sparser)",
+    definition="Gini index of |a| over real cells: how sparse the map is",
     source="Hurley and Rickard 2009; Chalasani et al., ICML 2020",
 )
 register_metric(
     "entropy",
     group="complexity",
     higher_is_better=False,
-    definition="normalised entropy of |a| / sum |a| (lower: more concentrated)",
+    definition="normalised entropy of |a| / sum |a|: how spread out the map is",
     source="Bhatt et al., IJCAI 2020",
 )
 register_metric(
     "total_variation",
     group="complexity",
     higher_is_better=False,
-    definition="temporal total variation over L1 mass (lower: smoother)",
+    definition="temporal total variation over L1 mass: how rough the map is",
 )
 
 

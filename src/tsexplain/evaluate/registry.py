@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tsexplain._catalog import describe_metric
 from tsexplain.errors import TsExplainError, check_choice
 
 __all__ = [
@@ -105,8 +106,7 @@ class Metric:
 
     def describe(self) -> str:
         """``[group] definition (higher is better; source)``."""
-        source = f"; {self.source}" if self.source else ""
-        return f"[{self.group}] {self.definition} ({self.direction} is better{source})"
+        return describe_metric(self.group, self.definition, self.higher_is_better, self.source)
 
 
 Runner = Callable[[Any, list[str]], None]

@@ -40,6 +40,7 @@ from tsexplain._progress import tqdm
 from tsexplain.data.suite import SUITE, make_suite
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.evaluate.api import evaluate
+from tsexplain.evaluate.registry import get_metric
 from tsexplain.explain import explain, get_method
 from tsexplain.models import build
 from tsexplain.train import fit, predict
@@ -67,8 +68,8 @@ SUITE_METHODS: dict[str, dict[str, Any]] = {
     "attention": {},
 }
 
-#: metric -> higher is better
-SUITE_METRICS: dict[str, bool] = {"auprc": True, "aup": True, "aur": True, "cpd": True}
+#: the metrics the suite reports (their direction is their declaration)
+SUITE_METRICS: tuple[str, ...] = ("auprc", "aup", "aur", "cpd")
 
 #: the classifier the papers explain on each kind of set, as built here: smaller than the
 #: papers' (a GRU of 200 units; TimeX's transformer trained for hundreds of epochs) so that a
@@ -293,7 +294,8 @@ class SetResult:
     def ranking(self) -> list[str]:
         """Methods by mean rank over the suite metrics (best first)."""
         ranks: dict[str, list[int]] = {m: [] for m in self.scores}
-        for metric, higher in SUITE_METRICS.items():
+        for metric in SUITE_METRICS:
+            higher = get_metric(metric).higher_is_better
             vals = {
                 m: s[metric]
                 for m, s in self.scores.items()
@@ -306,7 +308,7 @@ class SetResult:
 
     def best(self, metric: str) -> tuple[str, float]:
         """The method with the best value of ``metric`` and that value."""
-        higher = SUITE_METRICS[metric]
+        higher = get_metric(metric).higher_is_better
         vals = {
             m: s[metric] for m, s in self.scores.items() if not math.isnan(s.get(metric, math.nan))
         }
@@ -405,7 +407,7 @@ class SuiteResult:
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
         return {
             "suite": self.suite,
-            "metrics": SUITE_METRICS,
+            "metrics": {m: get_metric(m).higher_is_better for m in SUITE_METRICS},
             "sets": [
                 {
                     "name": s.name,

@@ -71,7 +71,7 @@ def plot_rank_heatmap(result: Any, *, ax: Axes | None = None) -> Figure:
     for j, c in enumerate(crits):
         col = values[:, j]
         ok = ~np.isnan(col)
-        order = np.argsort(-col[ok] if CRITERIA[c][3] else col[ok], kind="stable")
+        order = np.argsort(-col[ok] if CRITERIA[c].higher_is_better else col[ok], kind="stable")
         r = np.empty(ok.sum())
         r[order] = np.arange(1, ok.sum() + 1)
         ranks[ok, j] = r

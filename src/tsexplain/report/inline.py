@@ -428,7 +428,7 @@ def benchmark_view(result: BenchmarkResult) -> View:
     from tsexplain.plot import plot_rank_heatmap
 
     crits = [c for c in CRITERIA if any(np.isfinite(s[c]) for s in result.scores.values())]
-    arrows = ["\u2191" if CRITERIA[c][3] else "\u2193" for c in crits]
+    arrows = ["\u2191" if CRITERIA[c].higher_is_better else "\u2193" for c in crits]
     rows: list[list[Any]] = [
         [i, m, *(result.scores[m][c] for c in crits), result.mean_rank[m],
          "yes" if result.sane.get(m, True) else "FAILS"]

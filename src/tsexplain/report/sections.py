@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tsexplain.evaluate.benchmark import criteria_hint
+from tsexplain.evaluate.registry import registered
 from tsexplain.report.class_views import class_average_section, prototype_section
 from tsexplain.report.content import ReportContent
 from tsexplain.report.escape import html_text
@@ -252,6 +254,15 @@ def cases(content: ReportContent) -> Section:
     return Section("cases", "Cases", html, data)
 
 
+def _metric_name(name: str) -> str:
+    """The metric's name with its declared direction (an arrow) and its definition on hover."""
+    declared = registered().get(name)
+    if declared is None:
+        return html_text(name)
+    arrow = "\u2191" if declared.higher_is_better else "\u2193"
+    return f'<span title="{html_text(declared.describe())}">{html_text(name)} {arrow}</span>'
+
+
 def _evaluation_table(rows: Sequence[Any]) -> str:
     """Metric rows as one table: a row per metric, level and variant, a column per method;
     each cell the value, its 95% interval and the random-attribution reference."""
@@ -260,7 +271,7 @@ def _evaluation_table(rows: Sequence[Any]) -> str:
     cell = {(r.metric, r.level, r.variant, r.cls, r.method): r for r in rows}
     body = []
     for metric, level, variant, cls in keys:
-        line = [html_text(metric), html_text(level), html_text(variant), html_text(cls)]
+        line = [_metric_name(metric), html_text(level), html_text(variant), html_text(cls)]
         for m in methods:
             r = cell.get((metric, level, variant, cls, m))
             if r is None:
@@ -291,7 +302,8 @@ def evaluation(content: ReportContent) -> Section:
     html = (
         '<p class="hint">One column per method: the value, below it its 95% interval and the '
         "same metric for random contiguous-block attributions. Macro rows average the "
-        "classes.</p>" + '<div class="scroll">' + _evaluation_table(main) + "</div>"
+        "classes. \u2191 higher is better, \u2193 lower; a metric's definition shows on "
+        "hover.</p>" + '<div class="scroll">' + _evaluation_table(main) + "</div>"
     )
     if per_class:
         html += (
@@ -355,9 +367,8 @@ def benchmark(content: ReportContent) -> Section:
         + '<div class="scroll">'
         + table(["rank", "method", *crits, "mean rank"], rows, "numbers")
         + "</div>"
-        + '<p class="hint">localization, pointing, insertion: higher is better; deletion, '
-        "sanity (|rank correlation| after randomising the model), robustness, cost (s per "
-        "series): lower is better.</p>"
+        + f'<p class="hint">{html_text(criteria_hint(crits))} (sanity: |rank correlation| '
+        "after randomising the model; cost: s per series).</p>"
     )
     html += "".join(
         f'<p class="note">skipped {html_text(k)}: {html_text(v)}</p>'
