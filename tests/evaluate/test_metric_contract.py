@@ -104,6 +104,8 @@ SCENARIOS: dict[str, dict] = {
     "random_logit": _methods({"method": "saliency"}, {"method": "input_x_gradient"}),
     # the gradient of a linear model does not move with its input; gradient x input does
     "max_sensitivity": _methods({"method": "saliency"}, {"method": "input_x_gradient"}),
+    # ... and gradient x input changes exactly as much as the input (RIS = 1), the gradient not
+    "relative_input_stability": _methods({"method": "saliency"}, {"method": "input_x_gradient"}),
     "seed_stability": _methods(
         {"method": "smoothgrad", "n_samples": 64}, {"method": "smoothgrad", "n_samples": 2}, "cnn"
     ),
@@ -211,7 +213,7 @@ def _padded_more(ds: tx.data.Dataset, extra: int) -> tx.data.Dataset:
 #: what a metric's value may depend on beyond the real steps: the draws of noise (one per
 #: value of the padded array: max-sensitivity's, SmoothGrad's, the "noise" replacement's, so
 #: the check replaces by the mean) and the clock
-SHAPE_DEPENDENT = {"max_sensitivity", "seed_stability", "wall_time"}
+SHAPE_DEPENDENT = {"max_sensitivity", "relative_input_stability", "seed_stability", "wall_time"}
 MEAN_FILL = {"cumulative_replacement": "mean", "drop_replacement": "mean"}
 
 
@@ -300,3 +302,32 @@ def test_unnamed_metrics_whose_needs_are_missing_are_skipped(cnn):
         in table.skipped["saliency/mprt"]
     )
     assert "no ground-truth mask" in table.skipped["saliency/auroc"]
+
+
+def test_relative_input_stability_known_answers():
+    """Gradient x input of a linear model changes exactly as the input does (RIS = 1); its
+    gradient does not change (0); copies whose prediction flips do not count; padded cells
+    are not cells."""
+    from tsexplain.evaluate.robustness import relative_input_stability
+
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.5, 1.5, (1, 2, 6))
+    x = rng.standard_normal((1, 2, 6))
+    noisy = x[None] + 0.05 * rng.standard_normal((4, 1, 2, 6))
+    kept = np.ones((4, 1), dtype=bool)
+    lengths = np.array([6])
+    ris = relative_input_stability(x, noisy, w * x, w * noisy, kept, lengths, "right")
+    assert ris == pytest.approx([1.0])
+    still = relative_input_stability(
+        x, noisy, w, np.broadcast_to(w, noisy.shape), kept, lengths, "right"
+    )
+    assert still == pytest.approx([0.0])
+    none = relative_input_stability(x, noisy, w * x, w * noisy, ~kept, lengths, "right")
+    assert np.isnan(none).all()
+    # junk on two padded steps (left padding) changes nothing
+    pad = np.concatenate([np.full((1, 2, 2), 1e3), x], axis=2)
+    noisy_pad = np.concatenate([np.full((4, 1, 2, 2), -1e3), noisy], axis=3)
+    mapped = np.concatenate([np.full((1, 2, 2), 7.0), w * x], axis=2)
+    mapped_noisy = np.concatenate([np.full((4, 1, 2, 2), -7.0), w * noisy], axis=3)
+    padded = relative_input_stability(pad, noisy_pad, mapped, mapped_noisy, kept, lengths, "left")
+    assert padded == pytest.approx(ris)
