@@ -16,6 +16,7 @@ from tsexplain.errors import TsExplainError
 from tsexplain.evaluate._model import MethodRunner
 from tsexplain.evaluate.aggregate import class_rows, subseed
 from tsexplain.evaluate.config import EvalConfig
+from tsexplain.evaluate.perturb import real_normal
 from tsexplain.evaluate.reference import random_blocks
 from tsexplain.evaluate.registry import NEEDS, Metric
 from tsexplain.evaluate.table import Curve, MetricRow, ResultTable
@@ -182,11 +183,11 @@ class EvalJob:
     @cached_property
     def noise(self) -> np.ndarray:
         """A fixed Gaussian draw per case (the reference data's channel mean and standard
-        deviation) for the ``"noise"`` replacement, shared by every perturbation metric."""
+        deviation) for the ``"noise"`` replacement, shared by every perturbation metric; drawn
+        over each case's real cells alone, so the padding does not change it."""
         rng = np.random.default_rng(subseed(self.seed, "replacement-noise"))
-        return self.fill_mean[None, :, None] + self.fill_std[None, :, None] * rng.standard_normal(
-            self.X.shape
-        )
+        draws = real_normal(rng, self.X.shape, self.lengths, self.padding)
+        return self.fill_mean[None, :, None] + self.fill_std[None, :, None] * draws
 
     @cached_property
     def runner(self) -> MethodRunner:

@@ -27,10 +27,50 @@ import torch
 from tsexplain.errors import check_choice
 from tsexplain.series import FILLS, fill, real_slice
 
-__all__ = ["REPLACEMENTS", "deletion_ranks", "deletion_sets", "replace"]
+__all__ = [
+    "REPLACEMENTS",
+    "deletion_ranks",
+    "deletion_sets",
+    "real_normal",
+    "replace",
+]
 
 REPLACEMENTS = FILLS
 _NOT_REAL = np.iinfo(np.int64).max
+
+
+def real_normal(
+    rng: np.random.Generator,
+    shape: tuple[int, int, int],
+    lengths: np.ndarray,
+    padding: str,
+    n_draws: int | None = None,
+) -> np.ndarray:
+    """Standard normal draws on every case's real cells, 0 on the padding.
+
+    Case ``i`` draws from its own child of ``rng`` (``rng.spawn``), ``(n_draws, C, length_i)``
+    values, so what a case gets depends neither on how much padding the array holds nor on
+    the other cases: a metric that perturbs with noise scores a case the same however it is
+    padded.
+
+    Returns
+    -------
+    ndarray of shape ``shape``, or ``(n_draws, *shape)`` when ``n_draws`` is given
+
+    Examples
+    --------
+    >>> a = real_normal(np.random.default_rng(0), (2, 1, 5), np.array([3, 5]), "left")
+    >>> b = real_normal(np.random.default_rng(0), (2, 1, 8), np.array([3, 5]), "left")
+    >>> bool(np.array_equal(a[:, :, -3:], b[:, :, -3:])), bool((b[0, :, :5] == 0).all())
+    (True, True)
+    """
+    n, c, t = shape
+    out = np.zeros((n_draws or 1, n, c, t))
+    for i, (child, length) in enumerate(zip(rng.spawn(n), lengths, strict=True)):
+        out[:, i, :, real_slice(int(length), t, padding)] = child.standard_normal(
+            (n_draws or 1, c, int(length))
+        )
+    return out if n_draws is not None else out[0]
 
 
 def deletion_ranks(

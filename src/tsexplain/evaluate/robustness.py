@@ -34,6 +34,7 @@ import numpy as np
 
 from tsexplain.evaluate.aggregate import subseed
 from tsexplain.evaluate.job import EvalJob
+from tsexplain.evaluate.perturb import real_normal
 from tsexplain.evaluate.registry import metric_group, register_metric
 from tsexplain.evaluate.similarity import rank_correlation
 from tsexplain.series import real_slice
@@ -61,16 +62,14 @@ def noisy_copies(
     """``n_samples`` noisy copies of every case, ``(n_samples, n_cases, n_channels, n_timepoints)``.
 
     The noise on case ``i``, channel ``c`` has standard deviation ``scale`` times the standard
-    deviation of ``X[i, c]`` over its real steps; padded steps are left as they are.
+    deviation of ``X[i, c]`` over its real steps; padded steps are left as they are, and the
+    draws on real steps do not depend on the padding (:func:`~tsexplain.evaluate.perturb.real_normal`).
     """
     n, c, t = X.shape
     sd = np.zeros((n, c, 1))
-    real = np.zeros((n, 1, t), dtype=bool)
     for i, length in enumerate(lengths):
-        sl = real_slice(int(length), t, padding)
-        sd[i, :, 0] = X[i][:, sl].std(axis=1)
-        real[i, 0, sl] = True
-    noise = rng.standard_normal((n_samples, n, c, t)) * (scale * sd)[None] * real[None]
+        sd[i, :, 0] = X[i][:, real_slice(int(length), t, padding)].std(axis=1)
+    noise = real_normal(rng, X.shape, lengths, padding, n_samples) * (scale * sd)[None]
     return (X[None].astype(np.float64) + noise).astype(np.float32)
 
 
