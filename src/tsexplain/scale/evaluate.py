@@ -30,7 +30,7 @@ from tsexplain.evaluate.table import ResultTable
 from tsexplain.explain import Explanation
 from tsexplain.explain.registry import get_method
 from tsexplain.scale.source import Source, open_source
-from tsexplain.scale.store import done_chunks, model_identity
+from tsexplain.scale.store import damaged_chunks, done_chunks, model_identity
 from tsexplain.train.checkpoint import load_model
 from tsexplain.train.prepare import normalisation_of
 
@@ -119,6 +119,15 @@ def evaluate_store(
             f"{store} is incomplete ({finished} of {n_chunks} chunks); finish it by running the "
             "same tsexplain explain command again, then evaluate"
         )
+    chunk = int(identity["chunk_size"])
+    damaged = damaged_chunks(group, chunk)
+    if damaged:
+        shown = ", ".join(str(i) for i in damaged[:10]) + (" ..." if len(damaged) > 10 else "")
+        raise TsExplainError(
+            f"{store}: chunk(s) {shown} no longer match what was written (deleted, truncated "
+            "or edited); run the same tsexplain explain command again to compute them anew, "
+            "then evaluate"
+        )
     if isinstance(model, (str, Path)):
         model = load_model(model, device=device, trust_pickle=trust_pickle)
     if model_identity(model) != identity["model"]:
@@ -133,7 +142,6 @@ def evaluate_store(
             f"{source.identity()}); give the same data file"
         )
     cfg = EvalConfig.from_options(config, options)
-    chunk = int(identity["chunk_size"])
     normalisation = normalisation_of(model)
     stats = _channel_stats(source, chunk, normalisation)
     methods: dict[str, dict[str, Any]] = identity["methods"]

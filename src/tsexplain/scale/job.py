@@ -32,7 +32,9 @@ from tsexplain.explain import explain
 from tsexplain.explain.api import method_settings
 from tsexplain.scale.source import Source, open_source
 from tsexplain.scale.store import (
+    FORMAT,
     create_store,
+    damaged_chunks,
     done_chunks,
     model_identity,
     open_store,
@@ -340,7 +342,7 @@ def _explain_chunks(
 ) -> StoreRun:
     """Open (or create) the store and explain its pending chunks, here or on Dask."""
     identity = {
-        "format": 1,
+        "format": FORMAT,
         "model": model_identity(model),
         "methods": chosen,
         "target": tgt,
@@ -351,9 +353,21 @@ def _explain_chunks(
     if group is None:
         shape = (source.n_cases, source.n_channels, source.n_timepoints)
         group = create_store(store, identity, shape, n_classes, list(chosen), chunk_size)
+        if group is None:  # a job started beside this one made it first: write into it too
+            group = open_store(store, identity)
+            assert group is not None  # it exists: it was just made
     _GROUPS.clear()
     _GROUPS[str(store)] = group  # this process writes through the group it just opened
     finished = set(done_chunks(group).tolist())
+    damaged = damaged_chunks(group, chunk_size)
+    if damaged:  # deleted, truncated or edited since written: compute them again
+        for i in damaged:
+            group["done"][i : i + 1] = np.zeros(1, dtype=np.uint8)
+        finished -= set(damaged)
+        notes.append(
+            f"chunk(s) {_numbers(damaged)} of {store} no longer matched what was written "
+            "(deleted, truncated or edited): computed again"
+        )
     pending = [i for i in range(n_chunks) if i not in finished]
     job = _Job(
         model_path,
@@ -392,6 +406,12 @@ def _explain_chunks(
         time.perf_counter() - started,
         notes,
     )
+
+
+def _numbers(indices: list[int], most: int = 10) -> str:
+    """``1, 4, 7`` (and how many more past ``most``)."""
+    shown = ", ".join(str(i) for i in indices[:most])
+    return shown + (f" and {len(indices) - most} more" if len(indices) > most else "")
 
 
 def _client_class() -> Any:

@@ -10,8 +10,13 @@ array                       shape                what
 ``probabilities``           ``(N, K)`` f8        class probabilities of the unperturbed series
 ``predicted``, ``target``   ``(N,)`` i8          predicted and explained class
 ``lengths``                 ``(N,)`` i8          real steps per case
+``digests``                 ``(n_chunks, 32)`` u1 SHA-256 of each chunk's arrays, as written
 ``done``                    ``(n_chunks,)`` u1   1 once a chunk's arrays are all written
 ==========================  ===================  ==========================================
+
+A chunk's digest is written with it, before its done mark. A chunk deleted, truncated or edited
+after it was written no longer matches (:func:`damaged_chunks`): resuming computes it again, and
+evaluating the store refuses it by number, so a damaged store is never read as a complete one.
 
 The group's attribute ``tsexplain`` records the job's identity: the model (a digest of its
 weights), the methods with their settings, the target, the data (file name, shape, a digest of
@@ -21,6 +26,7 @@ rerunning it under another identity is refused with the difference named.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -34,9 +40,19 @@ import numpy as np
 from tsexplain._runtime import new_file_mode
 from tsexplain.errors import TsExplainError
 
-__all__ = ["create_store", "done_chunks", "model_identity", "open_store", "write_chunk"]
+__all__ = [
+    "FORMAT",
+    "create_store",
+    "damaged_chunks",
+    "done_chunks",
+    "model_identity",
+    "open_store",
+    "write_chunk",
+]
 
-FORMAT = 1
+#: 2: per-chunk digests
+FORMAT = 2
+_DIGEST = 32  # bytes of SHA-256
 
 
 def model_identity(model: Any) -> dict[str, Any]:
@@ -109,9 +125,10 @@ def create_store(
     n_classes: int,
     methods: list[str],
     chunk_size: int,
-) -> Any:
+) -> Any | None:
     """A new, empty store at ``path``, made in a sibling folder and renamed into place, so a
-    kill during creation leaves no half-made store."""
+    kill during creation leaves no half-made store; ``None`` when another job made the store
+    at ``path`` first (open it with :func:`open_store`)."""
     import zarr
 
     n, c, t = shape
@@ -132,9 +149,16 @@ def create_store(
         array("probabilities", (n, n_classes), (chunk_size, n_classes), "float64")
         for name in ("predicted", "target", "lengths"):
             array(name, (n,), (chunk_size,), "int64")
+        array("digests", (n_chunks, _DIGEST), (1, _DIGEST), "uint8")
         array("done", (n_chunks,), (1,), "uint8")
         os.chmod(tmp, new_file_mode(folder=True))
-        os.rename(tmp, path)
+        try:
+            os.rename(tmp, path)
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not path.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # a job started beside this one made it
+            return None
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise TsExplainError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
@@ -149,13 +173,37 @@ def done_chunks(group: Any) -> np.ndarray:
     return np.flatnonzero(np.asarray(group["done"][:]))
 
 
+def _chunk_arrays(group: Any) -> list[str]:
+    """The names of the arrays every chunk writes, in a fixed order."""
+    methods = sorted(group["attributions"].array_keys())
+    return [
+        *(f"attributions/{m}" for m in methods),
+        "probabilities",
+        "predicted",
+        "target",
+        "lengths",
+    ]
+
+
+def _digest(group: Any, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """SHA-256 of a chunk's arrays as the store holds them (its dtypes), ``(32,)`` uint8."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        value = np.ascontiguousarray(arrays[name], dtype=group[name].dtype)
+        h.update(f"{name}:{value.dtype.str}:{value.shape}".encode())
+        h.update(value.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
 def write_chunk(group: Any, index: int, chunk_size: int, arrays: dict[str, np.ndarray]) -> None:
-    """Write chunk ``index`` of every array, then mark it done (the mark comes last, so a
-    chunk killed half-way is written again on resume)."""
+    """Write chunk ``index`` of every array and its digest, then mark it done (the mark comes
+    last, so a chunk killed half-way is written again on resume)."""
     start = index * chunk_size
     try:
         for name, value in arrays.items():
             group[name][start : start + len(value)] = value
+        if "digests" in group:
+            group["digests"][index : index + 1] = _digest(group, arrays)[None]
         group["done"][index : index + 1] = np.ones(1, dtype=np.uint8)
     except OSError as exc:
         raise TsExplainError(
@@ -163,3 +211,26 @@ def write_chunk(group: Any, index: int, chunk_size: int, arrays: dict[str, np.nd
             "written before are kept: free space or fix the folder, then run the same "
             "command again to resume"
         ) from None
+
+
+def damaged_chunks(group: Any, chunk_size: int, chunks: Any = None) -> list[int]:
+    """The chunks marked done (of ``chunks``; default all) whose arrays no longer match the
+    digest written with them, or cannot be read: deleted (read back as zeros), truncated or
+    edited by hand. A store of the first format, without digests, cannot be checked: ``[]``."""
+    if "digests" not in group:
+        return []
+    names = _chunk_arrays(group)
+    n = int(group["lengths"].shape[0])
+    indices = done_chunks(group) if chunks is None else chunks
+    bad = []
+    for index in (int(i) for i in indices):
+        start, stop = index * chunk_size, min((index + 1) * chunk_size, n)
+        try:
+            arrays = {name: np.asarray(group[name][start:stop]) for name in names}
+            stored = np.asarray(group["digests"][index])
+        except Exception:  # zarr and its codecs raise several types for a damaged chunk
+            bad.append(index)
+            continue
+        if not np.array_equal(stored, _digest(group, arrays)):
+            bad.append(index)
+    return bad
