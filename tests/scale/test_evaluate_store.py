@@ -153,3 +153,29 @@ def test_cli_evaluates_a_store(setup, tmp_path) -> None:
         ],
     )
     assert res.exit_code == 2 and "evaluated whole" in res.output
+
+
+def test_chunks_without_a_marked_step_score_like_those_cases_in_memory(tmp_path) -> None:
+    """Localization streamed in small chunks, some of which hold no failure: scored as in
+    memory (those cases are undefined), not refused; data with no mark at all is refused."""
+    ds = tx.data.make_sensor_failure(60, failure_fraction=0.1, seed=3)
+    assert not ds.mask[40:50].any() and ds.mask.any()  # chunk 4 of 10 marks nothing
+    model = tx.models.build("causal_cnn", 3, 2, seed=0, filters=(4, 8))
+    tx.save_model(model, tmp_path / "model")
+    ds.save(tmp_path / "d.npz")
+    explain_to_store(
+        tmp_path / "model", tmp_path / "d.npz", tmp_path / "s.zarr", "gradcam", chunk_size=10
+    )
+    got = evaluate_store(tmp_path / "model", tmp_path / "d.npz", tmp_path / "s.zarr", ["auroc"])
+    want = tx.evaluate(model, ds, _whole(tmp_path / "s.zarr", ds, "gradcam", "time"), ["auroc"])
+    for level in ("time", "channel-time"):
+        assert got.value("auroc", level=level) == pytest.approx(want.value("auroc", level=level))
+    blank = tx.data.Dataset(
+        ds.X, ds.y, lengths=ds.lengths, padding=ds.padding, mask=np.zeros_like(ds.mask)
+    )
+    blank.save(tmp_path / "blank.npz")
+    explain_to_store(
+        tmp_path / "model", tmp_path / "blank.npz", tmp_path / "b.zarr", "gradcam", chunk_size=10
+    )
+    with pytest.raises(TsExplainError, match="the data's ground-truth mask marks no step"):
+        evaluate_store(tmp_path / "model", tmp_path / "blank.npz", tmp_path / "b.zarr", ["auroc"])

@@ -227,13 +227,16 @@ def evaluate_cases(
     config: EvalConfig | None = None,
     progress: bool | None = False,
     reference_stats: tuple[np.ndarray, np.ndarray] | None = None,
+    mask_marks_a_step: bool | None = None,
     **options: Any,
 ) -> CaseResults:
     """:func:`evaluate` before aggregation: every metric per case, every curve per case.
 
     Same parameters as :func:`evaluate`, and ``reference_stats``: the channel means and
     standard deviations ``(n_channels,)`` for the ``"mean"`` and ``"noise"`` replacements,
-    given directly (a data set streamed by chunks has them from one pass over the whole file).
+    given directly (a data set streamed by chunks has them from one pass over the whole file),
+    and ``mask_marks_a_step``: whether the whole data's mask marks any step (a chunk whose
+    cases have no marked step is then scored like such cases are in memory: undefined, NaN).
     ``CaseResults.concat`` joins the results of consecutive chunks; ``.table(n_boot, seed)``
     gives the rows :func:`evaluate` returns.
     """
@@ -289,6 +292,7 @@ def evaluate_cases(
                 fill_std,
                 baseline,
                 CaseResults(classes),
+                mask_marks_a_step,
             )
             for group, chosen in steps:
                 bar.set_postfix_str(f"{ex.method}: {group}")

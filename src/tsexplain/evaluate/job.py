@@ -163,6 +163,8 @@ class EvalJob:
     fill_std: np.ndarray
     baseline: Any
     results: CaseResults = field(default_factory=lambda: CaseResults(()))
+    #: whether the whole data's mask marks a step, when this job scores a part of it
+    mask_marks_a_step: bool | None = None
 
     @property
     def X(self) -> np.ndarray:
@@ -255,7 +257,10 @@ class EvalJob:
         if need == "mask":
             if self.mask is None:
                 return "the data has no ground-truth mask"
-            return None if self.mask.any() else "the data's ground-truth mask marks no step"
+            marked = self.mask_marks_a_step
+            if marked is None:
+                marked = bool(self.mask.any())
+            return None if marked else "the data's ground-truth mask marks no step"
         if need == "module":
             return (
                 None if isinstance(self.model, nn.Module) else "the model is not a torch.nn.Module"

@@ -144,6 +144,7 @@ def evaluate_store(
     cfg = EvalConfig.from_options(config, options)
     normalisation = normalisation_of(model)
     stats = _channel_stats(source, chunk, normalisation)
+    marked = source.marks_a_step(chunk)
     methods: dict[str, dict[str, Any]] = identity["methods"]
     resolution = {n: get_method(n)(model, **p).resolution for n, p in methods.items()}
     parts = []
@@ -187,6 +188,7 @@ def evaluate_store(
                     group_by=group_by,
                     config=cfg,
                     reference_stats=stats,
+                    mask_marks_a_step=marked,
                 )
             )
             bar.update(stop - start)

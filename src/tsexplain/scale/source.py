@@ -97,6 +97,16 @@ class Source:
             meta=dict(meta or {}),
         )
 
+    def marks_a_step(self, chunk_size: int) -> bool | None:
+        """Whether the file's ground-truth mask marks any step (read ``chunk_size`` cases at
+        a time); ``None`` when the file has no mask (or no labels, so no Dataset carries it)."""
+        if self._mask is None or self._y is None:
+            return None
+        return any(
+            bool(np.asarray(self._mask[i : i + chunk_size]).any())
+            for i in range(0, self.n_cases, chunk_size)
+        )
+
     def identity(self) -> dict[str, Any]:
         """What identifies the data for resuming: the file's name, its shape and a digest of
         its first, middle and last cases."""
