@@ -148,3 +148,48 @@ def test_cli_benchmarks_and_reports_a_pickled_classifier(data, tmp_path) -> None
     )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r.html").stat().st_size > 10_000
+
+
+def test_a_store_is_not_resumed_under_other_learned_weights(data, tmp_path) -> None:
+    """The store records what a pickled classifier learned (its file), not only its class: a
+    rerun with a classifier trained otherwise is refused, the same one resumes."""
+    pytest.importorskip("zarr")
+    from tsexplain.scale import explain_to_store
+
+    data_path = data.save(tmp_path / "d.npz")
+    model_path = tmp_path / "clf.pkl"
+    model_path.write_bytes(pickle.dumps(_fit(data)))
+    store = tmp_path / "s.zarr"
+    model = tx.load_model(model_path, trust_pickle=True)
+    explain_to_store(model, data_path, store, "occlusion", chunk_size=30, window=10)
+    again = explain_to_store(
+        tx.load_model(model_path, trust_pickle=True), data_path, store, "occlusion",
+        chunk_size=30, window=10,
+    )  # fmt: skip
+    assert again.computed == 0  # the same classifier, loaded again: complete already
+    other = LogisticRegression(max_iter=500, C=0.01).fit(data.X.reshape(data.n_cases, -1), data.y)
+    model_path.write_bytes(pickle.dumps(other))
+    with pytest.raises(TsExplainError, match="holds a run of another job.*model: stored"):
+        explain_to_store(
+            tx.load_model(model_path, trust_pickle=True), data_path, store, "occlusion",
+            chunk_size=30, window=10,
+        )  # fmt: skip
+    # a classifier given in Python (no file) is known by what it learned too
+    with pytest.raises(TsExplainError, match="holds a run of another job.*model: stored"):
+        explain_to_store(
+            as_classifier(other), data_path, store, "occlusion", chunk_size=30,
+            window=10,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("error", [ValueError("bad state"), TypeError("no"), ImportError("x")])
+def test_a_pickle_that_fails_to_load_is_one_message(tmp_path, monkeypatch, error) -> None:
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps({"a": 1}))
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pickle, "load", fail)
+    with pytest.raises(TsExplainError, match=f"cannot unpickle \\({type(error).__name__}"):
+        tx.load_model(path, trust_pickle=True)

@@ -123,3 +123,17 @@ def test_rebuilt_graph_refuses_other_channels(graph, data) -> None:
     two = tx.data.Dataset(data.X[:, :2], data.y, classes=data.classes)
     with pytest.raises(TsExplainError, match=r"2 channel\(s\) but the model expects 3"):
         tx.explain(model, two, method="saliency")
+
+
+def test_a_runtime_graph_is_known_by_its_file(native, tmp_path) -> None:
+    """A store records the graph's bytes, so another graph saved at the same path is another
+    model (resuming under it is refused), and the same file is the same model."""
+    from tsexplain.scale.store import model_identity
+
+    dynamic = {"x": {0: "n", 2: "t"}, "y": {0: "n"}}
+    path = _export(native, tmp_path / "m.onnx", torch.randn(2, 3, 40), dynamic)
+    first = model_identity(load_onnx(path, convert=False))
+    assert model_identity(load_onnx(path, convert=False)) == first
+    other = tx.models.build("causal_cnn", 3, 2, filters=(4, 8), seed=1).eval()
+    _export(other, path, torch.randn(2, 3, 40), dynamic)
+    assert model_identity(load_onnx(path, convert=False))["sha256"] != first["sha256"]

@@ -73,6 +73,7 @@ class ProbaClassifier:
             )
         check_choice("layout", layout, LAYOUTS)
         self.estimator = estimator
+        self.source: Path | None = None  # the file it was loaded from, if any
         self.layout = _default_layout(estimator) if layout == "auto" else layout
         classes = getattr(estimator, "classes_", None)
         self.classes = None if classes is None else list(np.asarray(classes).tolist())
@@ -172,14 +173,16 @@ def load_pickle(
         else:
             with path.open("rb") as f:
                 obj = pickle.load(f)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError) as exc:
+    except Exception as exc:  # a pickle runs its own code: any error is the file's
         raise TsExplainError(
             f"{path}: cannot unpickle ({type(exc).__name__}: {exc}); install the packages the "
-            "model was saved with (e.g. tsexplain[aeon])"
+            "model was saved with (e.g. tsexplain[aeon]), or save it again"
         ) from None
     wrapped = as_classifier(obj, layout=layout)
     if not callable(wrapped):
         raise TsExplainError(
             f"{path}: holds a {type(obj).__name__}, not a classifier with predict_proba"
         )
+    if isinstance(wrapped, ProbaClassifier):
+        wrapped.source = path  # what it learned is this file (stores record its digest)
     return wrapped
