@@ -299,3 +299,42 @@ def test_prototypes_left_out_when_not_wanted_or_not_possible(tmp_path, report_da
     assert "this model is a callable, not a torch.nn.Module" in text
     assert [m["name"] for m in page_data(out)["cases"]["methods"]] == ["occlusion"]
     assert "method gradcam left out" in text
+
+
+def test_an_evaluation_of_another_model_is_refused(tmp_path, report_data, report_model):
+    """A table records the model it scored (its weights' digest), through its JSON file too;
+    a report of another model refuses it in one message, before any work."""
+    from click.testing import CliRunner
+
+    from tsexplain.cli import cli
+    from tsexplain.evaluate import ResultTable
+
+    model, _ = report_model
+    other = tx.models.build("causal_cnn", 3, 2, filters=(4, 8), seed=9)
+    ex = tx.explain(other, report_data, method="saliency")
+    table = tx.evaluate(other, report_data, ex, metrics=["gini"], n_boot=0)
+    assert table.model is not None and table.model["class"].endswith("CausalCNN")
+    again = tx.evaluate(model, report_data, tx.explain(model, report_data, method="saliency"),
+                        metrics=["gini"], n_boot=0)  # fmt: skip
+    assert again.model != table.model
+    with pytest.raises(TsExplainError, match="the evaluation was computed for another model"):
+        build_report(model, report_data, tmp_path / "r.html", evaluation=table, prototypes=False)
+    assert not (tmp_path / "r.html").exists()
+    path = tmp_path / "eval.json"
+    table.to_json(path)
+    assert ResultTable.read_json(path).model == table.model  # its file keeps its model
+    tx.save_model(model, tmp_path / "model")
+    report_data.save(tmp_path / "d.npz")
+    res = CliRunner().invoke(
+        cli,
+        ["report", "--model", str(tmp_path / "model"), "--data", str(tmp_path / "d.npz"),
+         "--evaluation", str(path), "--out", str(tmp_path / "c.html")],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the evaluation was computed for another model" in lines[0]
+    # the same model's table is shown
+    again.to_json(path)
+    out = build_report(model, report_data, tmp_path / "ok.html", evaluation=ResultTable.read_json(path),
+                       methods=["gradcam"], prototypes=False)  # fmt: skip
+    assert 'id="evaluation"' in out.read_text(encoding="utf-8")

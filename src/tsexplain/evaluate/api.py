@@ -24,6 +24,7 @@ from tsexplain.evaluate.registry import GROUPS, group_runner, metric_names, regi
 from tsexplain.evaluate.table import ResultTable
 from tsexplain.explain import Explanation
 from tsexplain.models.foreign import as_classifier
+from tsexplain.models.identity import model_identity
 from tsexplain.series import SeriesBatch, as_series, channel_stats
 from tsexplain.train.prepare import prepare_for
 
@@ -194,7 +195,7 @@ def evaluate(
     ['auroc', 'gini']
     """
     cfg = EvalConfig.from_options(config, options)
-    return evaluate_cases(
+    table = evaluate_cases(
         model,
         data,
         explanation,
@@ -209,6 +210,8 @@ def evaluate(
         config=cfg,
         progress=progress,
     ).table(cfg.n_boot, int(seed))
+    table.model = model_identity(as_classifier(model))
+    return table
 
 
 def evaluate_cases(

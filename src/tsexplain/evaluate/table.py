@@ -174,6 +174,10 @@ class ResultTable:
     rows: list[MetricRow] = field(default_factory=list)
     curves: list[Curve] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: the model the explanations were scored on (``{"class", "sha256"}`` of
+    #: :func:`tsexplain.models.identity.model_identity`), so that a report refuses a table
+    #: computed for another model; ``None`` when unknown
+    model: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -190,10 +194,14 @@ class ResultTable:
     def concat(tables: Iterable[ResultTable]) -> ResultTable:
         """One table holding the rows, curves and skip notes of all ``tables``."""
         out = ResultTable()
+        models = []
         for t in tables:
             out.rows.extend(t.rows)
             out.curves.extend(t.curves)
             out.skipped.update(t.skipped)
+            models.append(t.model)
+        if models and all(m is not None and m == models[0] for m in models):
+            out.model = models[0]  # tables of different (or unknown) models: unknown
         return out
 
     # ------------------------------------------------------------------ queries
@@ -272,6 +280,7 @@ class ResultTable:
             "rows": self.to_dicts(),
             "curves": [c.as_dict() for c in self.curves],
             "skipped": self.skipped,
+            "model": self.model,
         }
         text = json.dumps(doc, indent=1, allow_nan=False)
         if path is not None:
@@ -307,7 +316,10 @@ class ResultTable:
             raise TsExplainError(
                 f"{path}: not an evaluation file written by tsexplain ({type(exc).__name__}: {exc})"
             ) from None
-        return cls(rows, [], dict(doc.get("skipped", {})))
+        model = doc.get("model")
+        return cls(
+            rows, [], dict(doc.get("skipped", {})), model if isinstance(model, dict) else None
+        )
 
     # ------------------------------------------------------------------ display
     def summary(self, classes: bool = False, metrics: Sequence[str] | None = None) -> str:

@@ -25,6 +25,8 @@ from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError
 from tsexplain.evaluate import BenchmarkResult, ResultTable
 from tsexplain.explain import Explanation, explain, get_method
+from tsexplain.models.foreign import as_classifier
+from tsexplain.models.identity import model_identity
 from tsexplain.summarize import Prototypes, class_prototypes
 from tsexplain.train import FitResult, classification_report, predict_proba, prepare_for
 
@@ -302,6 +304,27 @@ def _check_inputs(
         )
 
 
+def _check_same_model(
+    model: Any, evaluation: ResultTable | None, benchmark: BenchmarkResult | None
+) -> None:
+    """Refuse an evaluation or a benchmark that scored another model's explanations."""
+    tables = [
+        ("evaluation", evaluation),
+        ("benchmark", None if benchmark is None else benchmark.table),
+    ]
+    known = [(what, t.model) for what, t in tables if t is not None and t.model is not None]
+    if not known:
+        return
+    mine = model_identity(as_classifier(model))
+    for what, theirs in known:
+        if theirs != mine:
+            raise TsExplainError(
+                f"the {what} was computed for another model ({theirs['class']}, weights "
+                f"{theirs['sha256']}; this one has {mine['sha256']}); score this model's "
+                "explanations (tsexplain evaluate ... --out eval.json) or leave it out"
+            )
+
+
 def gather(
     model: Any,
     data: Dataset,
@@ -320,6 +343,7 @@ def gather(
 ) -> ReportContent:
     """Compute what a report shows (see :func:`tsexplain.report.build_report`)."""
     _check_inputs(data, max_cases, evaluation, benchmark, prototypes)
+    _check_same_model(model, evaluation, benchmark)
     rows, best = _history(history)
     notes: dict[str, str] = {}
     names = [] if explanations is not None and methods is None else _methods(model, methods, notes)

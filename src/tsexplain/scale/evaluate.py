@@ -192,4 +192,6 @@ def evaluate_store(
                 )
             )
             bar.update(stop - start)
-    return CaseResults.concat(parts).table(cfg.n_boot, int(seed))
+    table = CaseResults.concat(parts).table(cfg.n_boot, int(seed))
+    table.model = model_identity(model)
+    return table
