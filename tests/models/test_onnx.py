@@ -137,3 +137,16 @@ def test_a_runtime_graph_is_known_by_its_file(native, tmp_path) -> None:
     other = tx.models.build("causal_cnn", 3, 2, filters=(4, 8), seed=1).eval()
     _export(other, path, torch.randn(2, 3, 40), dynamic)
     assert model_identity(load_onnx(path, convert=False))["sha256"] != first["sha256"]
+
+
+@pytest.mark.parametrize("convert", [False, True])
+def test_a_graph_of_two_outputs_refuses_data_of_three_classes(graph, data, convert) -> None:
+    """A graph names no classes, but its output width is known: data of more classes is
+    refused as a native model refuses it, instead of running and reporting an accuracy."""
+    model = load_onnx(graph, convert=convert)
+    assert model.n_classes == 2
+    three = tx.data.Dataset(data.X, np.arange(data.n_cases) % 3)
+    with pytest.raises(TsExplainError, match=r"the data holds 3 classes .* but the model scores 2"):
+        tx.explain(model, three, method="occlusion")
+    two = tx.data.Dataset(data.X, np.arange(data.n_cases) % 2)
+    assert tx.explain(model, two, method="occlusion").attributions.shape == data.X.shape

@@ -106,6 +106,9 @@ class OnnxClassifier:
         self.n_channels = shape[c_axis] if isinstance(shape[c_axis], int) else None
         self.n_timepoints = shape[t_axis] if isinstance(shape[t_axis], int) else None
         self.batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+        out = list(self.session.get_outputs()[0].shape)
+        width = out[1] if len(out) == 2 and isinstance(out[1], int) else None
+        self.n_classes = width if width is not None and width > 1 else None  # scores per class
         self.meta: dict[str, Any] = {}
 
     def __repr__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.normalise import apply_normalisation
 from tsexplain.errors import TsExplainError
@@ -61,6 +63,7 @@ def prepare_for(model: Any, data: Dataset) -> Dataset:
         return data
     meta = getattr(model, "meta", None)
     if not isinstance(meta, dict):
+        _check_outputs(model, data)
         return data
     names = meta.get("classes")
     if names and tuple(names) != data.classes:
@@ -68,4 +71,20 @@ def prepare_for(model: Any, data: Dataset) -> Dataset:
             data = data.with_classes(names)
         except TsExplainError as exc:
             raise TsExplainError(f"{exc} (the model was trained on {list(names)})") from None
+    _check_outputs(model, data)
     return apply_normalisation(data, normalisation_of(model))
+
+
+def _check_outputs(model: Any, data: Dataset) -> None:
+    """Refuse labelled data of more classes than the model scores (a model that names no
+    classes, e.g. a graph from elsewhere, would otherwise run and report an accuracy)."""
+    k = getattr(model, "n_classes", None)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or data.y is None:
+        return
+    present = np.unique(data.y)  # labels as numbers (1 and 2, UCR-style) may name 2 classes
+    if len(present) > k:
+        names = [data.classes[i] if i < len(data.classes) else str(i) for i in present.tolist()]
+        raise TsExplainError(
+            f"the data holds {len(present)} classes {names} but the model scores {k} (its "
+            f"output has {k} column(s)); give data of the classes it was trained on"
+        )
