@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -205,20 +206,17 @@ def report_view(model: Any, data: Dataset, *, height: int = 900, **options: Any)
     >>> report_view(model, ds, methods=["gradcam"], prototypes=False)._repr_html_()[:15]
     '<iframe class="'
     """
-    unknown = sorted(set(options) - _RENDER_OPTIONS)
+    known = {
+        n for n, p in inspect.signature(_render).parameters.items() if p.kind == p.KEYWORD_ONLY
+    }
+    unknown = sorted(set(options) - known)
     if unknown:
         raise TsExplainError(
-            f"report_view got unknown option(s) {unknown}; it takes {sorted(_RENDER_OPTIONS)}"
+            f"report_view got unknown option(s) {unknown}; it takes {sorted(known)}"
         )
     page = _render(model, data, **options)
     title = options.get("title") or f"tsexplain report: {data.name}"
     return page_view(page, title, height=height)
-
-
-_RENDER_OPTIONS = {
-    "methods", "max_cases", "explanations", "history", "evaluation", "benchmark", "prototypes",
-    "case_ids", "title", "seed", "batch_size", "progress",
-}  # fmt: skip
 
 
 def _render(
