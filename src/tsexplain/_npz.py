@@ -4,17 +4,21 @@ turned into one clear error."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from tsexplain._runtime import available_memory, format_bytes, staged_file
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 
 __all__ = ["check_npy_size", "read_npy_header", "read_npz", "write_npz"]
 
@@ -42,13 +46,25 @@ def read_npy_layout(fh: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]
     """
     fmt = np.lib.format
     version = fmt.read_magic(fh)
-    if version == (1, 0):
-        shape, fortran, dtype = fmt.read_array_header_1_0(fh)
-    elif version == (2, 0):
-        shape, fortran, dtype = fmt.read_array_header_2_0(fh)
-    else:  # 3.0 (UTF-8 field names) has no public reader
-        shape, fortran, dtype = fmt._read_array_header(fh, version)  # type: ignore[attr-defined]
+    try:
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+        else:  # 3.0 (UTF-8 field names) and later: read as numpy itself does, or refuse
+            shape, fortran, dtype = _read_later_header(fh, version)
+        # numpy parses the header as a Python literal: a damaged one can raise beyond ValueError
+    except (SyntaxError, TypeError, tokenize.TokenError, MemoryError, RecursionError) as exc:
+        raise ValueError(f"a damaged .npy header ({describe(exc)})") from None
     return tuple(int(n) for n in shape), bool(fortran), np.dtype(dtype)
+
+
+def _read_later_header(fh: IO[bytes], version: tuple[int, int]) -> tuple[Any, bool, Any]:
+    for module in ("numpy.lib._format_impl", "numpy.lib.format"):
+        reader = getattr(importlib.import_module(module), "_read_array_header", None)
+        if reader is not None:
+            return reader(fh, version)
+    raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
 
 
 def read_npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
@@ -110,6 +126,22 @@ def _check_members(path: Path) -> None:
         )
 
 
+#: what reading a damaged archive raises: the zip layer (a bad directory, a member that does
+#: not inflate, an encrypted member: ``RuntimeError``, an unknown compression:
+#: ``NotImplementedError``) and the ``.npy`` layer (a bad header or short data)
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
 def read_npz(
     path: str | os.PathLike[str], what: str
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -126,11 +158,11 @@ def read_npz(
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files if name != "header"}
             header = json.loads(str(npz["header"])) if "header" in npz.files else {}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+    except _UNREADABLE as exc:
         if isinstance(exc, TsExplainError):
             raise
         raise TsExplainError(
-            f"{path}: not a readable .npz file with {what} ({type(exc).__name__}: {exc})"
+            f"{path}: not a readable .npz file with {what} ({describe(exc)})"
         ) from None
     if not isinstance(header, dict):
         raise TsExplainError(

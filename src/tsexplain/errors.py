@@ -20,6 +20,7 @@ __all__ = [
     "check_lengths",
     "check_padding",
     "check_series",
+    "describe",
 ]
 
 
@@ -34,6 +35,19 @@ class DataWarning(UserWarning):
     """A choice the user made (or a default) that is likely to hurt the result: a
     normalisation that erases what tells the classes apart, a validation split too small to
     trust. The command-line interface prints it as a ``warning:`` line and goes on."""
+
+
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """Another library's exception as ``"Type: text"`` on one line, at most ``limit`` characters
+    of text, for a message that wraps it.
+
+    >>> describe(OSError("bad page\\nheader failed\\n"))
+    'OSError: bad page header failed'
+    """
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:

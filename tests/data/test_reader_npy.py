@@ -62,8 +62,11 @@ def test_bad_arrays(tmp_path: Path) -> None:
     with pytest.raises(TsExplainError, match=r"empty"):
         td.load(tmp_path / "e.npy", labels=[])
     np.save(tmp_path / "s.npy", np.array([["a", "b"]]))
-    with pytest.raises(TsExplainError, match=r"not numbers"):
+    with pytest.raises(TsExplainError, match=r"not real numbers"):
         td.load(tmp_path / "s.npy", labels=[0])
+    np.save(tmp_path / "c.npy", np.array([[1 + 2j, 3j]]))
+    with pytest.raises(TsExplainError, match=r"complex128 values, not real numbers"):
+        td.load(tmp_path / "c.npy", labels=[0])
     np.save(tmp_path / "n.npy", np.array([[1.0, np.nan, 2.0]]))
     with pytest.raises(TsExplainError, match=r"n\.npy, case 0: missing value at step 1"):
         td.load(tmp_path / "n.npy", labels=[0])

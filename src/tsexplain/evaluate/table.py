@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tsexplain._runtime import staged_file
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 
 __all__ = ["Curve", "MetricRow", "ResultTable"]
 
@@ -314,7 +314,7 @@ class ResultTable:
             raise TsExplainError(f"{path}: no such file") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TsExplainError(
-                f"{path}: not an evaluation file written by tsexplain ({type(exc).__name__}: {exc})"
+                f"{path}: not an evaluation file written by tsexplain ({describe(exc)})"
             ) from None
         model = doc.get("model")
         return cls(

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.errors import TsExplainError, check_choice, describe
 
 __all__ = ["PICKLE_SUFFIXES", "ProbaClassifier", "as_classifier", "load_pickle"]
 
@@ -175,7 +175,7 @@ def load_pickle(
                 obj = pickle.load(f)
     except Exception as exc:  # a pickle runs its own code: any error is the file's
         raise TsExplainError(
-            f"{path}: cannot unpickle ({type(exc).__name__}: {exc}); install the packages the "
+            f"{path}: cannot unpickle ({describe(exc)}); install the packages the "
             "model was saved with (e.g. tsexplain[aeon]), or save it again"
         ) from None
     wrapped = as_classifier(obj, layout=layout)

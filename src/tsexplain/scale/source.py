@@ -30,9 +30,12 @@ import numpy as np
 from tsexplain._npz import read_npy_layout
 from tsexplain.data import Dataset
 from tsexplain.data.padding import trailing_lengths
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 
 __all__ = ["Source", "open_source"]
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -65,7 +68,17 @@ class Source:
     def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Cases ``[start, stop)``: float32 ``X`` ``(n, C, T)`` (zero on padding) and their
         real ``lengths`` ``(n,)``."""
-        X = np.asarray(self._array[start:stop], dtype=np.float32)
+        raw = np.asarray(self._array[start:stop])
+        if raw.dtype.itemsize > 4 and raw.dtype.kind == "f":
+            beyond = np.abs(np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)) > _FLOAT32_MAX
+            if beyond.any():
+                case = start + int(np.argmax(beyond.reshape(len(raw), -1).any(axis=1)))
+                raise TsExplainError(
+                    f"{self.path}: case {case} holds a value beyond the float32 range the "
+                    "series are explained in; rescale the data"
+                )
+        with np.errstate(invalid="ignore"):  # a signalling NaN is a missing value like any NaN
+            X = raw.astype(np.float32)
         if X.ndim == 2:
             X = X[:, None, :]
         if self._lengths is not None:
@@ -228,7 +241,7 @@ def _open_npy(path: Path) -> Source:
         array: Any = np.load(path, mmap_mode="r") if rows.fortran else rows  # rare: by columns
     except (ValueError, OSError) as exc:
         raise TsExplainError(
-            f"{path}: not a readable numeric .npy file ({exc}); save the series with np.save"
+            f"{path}: not a readable numeric .npy file ({describe(exc)}); save the series with np.save"
         ) from None
     return _from_array(path, array, None)
 
@@ -239,7 +252,9 @@ def _open_zarr(path: Path) -> Source:
     try:
         node = zarr.open(str(path), mode="r")
     except Exception as exc:  # zarr raises several types for a missing or foreign store
-        raise TsExplainError(f"{path}: not a readable Zarr array or group ({exc})") from None
+        raise TsExplainError(
+            f"{path}: not a readable Zarr array or group ({describe(exc)})"
+        ) from None
     lengths, padding = None, "right"
     if isinstance(node, zarr.Group):
         padding = str(node.attrs.get("padding", "right"))

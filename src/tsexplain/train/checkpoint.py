@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tsexplain._runtime import new_file_mode
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 from tsexplain.models.base import SeriesClassifier
 from tsexplain.models.registry import build
 
@@ -136,7 +136,7 @@ def _read_config(cfg_path: Path) -> tuple[str, int, int, dict[str, Any], dict[st
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TsExplainError(
-            f"{cfg_path}: unreadable model config ({type(exc).__name__}: {exc}); {_RESAVE}"
+            f"{cfg_path}: unreadable model config ({describe(exc)}); {_RESAVE}"
         ) from None
     if not isinstance(config, dict):
         raise bad("the config", "a JSON object", config)

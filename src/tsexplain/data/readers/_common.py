@@ -244,6 +244,13 @@ def assemble(
     if np.isinf(X).any():
         i, ch, s = _first(np.isinf(X))
         raise TsExplainError(f"{locate(i)}: infinite value at channel {ch}, step {s}")
+    huge = finite & (np.abs(np.where(finite, X, 0.0)) > np.finfo(np.float32).max)
+    if huge.any():
+        i, ch, s = _first(huge)
+        raise TsExplainError(
+            f"{locate(i)}: value {X[i, ch, s]:.3g} at channel {ch}, step {s} is beyond the "
+            "float32 range the series are held in; rescale the data"
+        )
     lengths = trailing_lengths(X)
     empty = lengths == 0
     if empty.any():

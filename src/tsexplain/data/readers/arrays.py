@@ -20,7 +20,7 @@ from tsexplain._npz import check_npy_size, read_npy_header
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.readers._common import assemble
 from tsexplain.data.readers._registry import register_reader
-from tsexplain.errors import TsExplainError, check_choice
+from tsexplain.errors import TsExplainError, check_choice, describe
 
 __all__ = ["read_npy"]
 
@@ -45,10 +45,10 @@ def _load_array(path: Path, what: str) -> np.ndarray:
                 "numeric array instead"
             ) from None
         raise TsExplainError(
-            f"{path}: not a readable .npy file, perhaps truncated ({exc})"
+            f"{path}: not a readable .npy file, perhaps truncated ({describe(exc)})"
         ) from None
     except (OSError, EOFError) as exc:
-        raise TsExplainError(f"{path}: not a readable .npy file ({exc})") from None
+        raise TsExplainError(f"{path}: not a readable .npy file ({describe(exc)})") from None
 
 
 def _labels_from(labels: Any, n_cases: int, path: Path) -> np.ndarray:
@@ -120,8 +120,8 @@ def read_npy(
     arr = _load_array(path, "series")
     if arr.size == 0:
         raise TsExplainError(f"{path}: the array is empty (shape {arr.shape}); it holds no series")
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TsExplainError(f"{path}: holds {arr.dtype} values, not numbers")
+    if arr.dtype.kind not in "biuf":
+        raise TsExplainError(f"{path}: holds {arr.dtype} values, not real numbers")
     if labels is not None and label_column is not None:
         raise TsExplainError(
             f"{path}: labels come from a labels file or from a column of the array; give one "
@@ -147,8 +147,10 @@ def read_npy(
             f"{path}: an array of shape {arr.shape}; expected (n_cases, n_timepoints) or "
             "(n_cases, n_channels, n_timepoints)"
         )
+    with np.errstate(invalid="ignore"):  # a signalling NaN is a missing value like any NaN
+        X = X.astype(np.float64)
     return assemble(
-        X.astype(np.float64),
+        X,
         raw,
         path=path,
         locate=lambda i: f"{path}, case {i}",

@@ -18,7 +18,7 @@ from tsexplain.data.readers._common import MISSING_TOKENS, optional_import
 from tsexplain.data.readers._registry import register_reader
 from tsexplain.data.readers.frame import LABEL_NAMES, from_frame
 from tsexplain.data.readers.long import CHANNEL_NAMES, ID_NAMES, TIME_NAMES, VALUE_NAMES
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 
 __all__ = ["read_csv", "read_parquet"]
 
@@ -178,7 +178,7 @@ def read_csv(
     except pd.errors.EmptyDataError:
         raise TsExplainError(f"{path}: the file is empty; it holds no series") from None
     except pd.errors.ParserError as exc:
-        raise TsExplainError(f"{path}: not a well-formed CSV file ({exc})") from None
+        raise TsExplainError(f"{path}: not a well-formed CSV file ({describe(exc)})") from None
     except UnicodeDecodeError:
         raise TsExplainError(f"{path}: not a UTF-8 text file") from None
     offset = 2 if has_header else 1
@@ -238,10 +238,11 @@ def read_parquet(
         raise TsExplainError(f"{path}: the file is empty; it holds no series")
     try:
         frame = pd.read_parquet(path, engine="pyarrow")
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        for column in frame.columns:  # Arrow-backed columns decode here, not later
+            frame[column].to_numpy()
+    except Exception as exc:  # pyarrow and pandas' metadata raise many kinds for damaged files
         raise TsExplainError(
-            f"{path}: not a readable Parquet file, perhaps truncated ({type(exc).__name__}: "
-            f"{str(exc)[:200]})"
+            f"{path}: not a readable Parquet file, perhaps truncated ({describe(exc)})"
         ) from None
     frame.columns = [str(c) for c in frame.columns]
     return from_frame(

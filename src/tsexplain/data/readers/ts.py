@@ -104,6 +104,11 @@ def read_ts(
                 f"{path}, line {i + 1}: data before the @data tag; a .ts file starts with its "
                 "@-header"
             )
+        if not line[1:].strip():
+            raise TsExplainError(
+                f"{path}, line {i + 1}: an @ without a tag name; the header's lines read "
+                "@name value"
+            )
         tag, *rest = line[1:].split(None, 1)
         if tag.lower() == "data":
             data_start = i + 1

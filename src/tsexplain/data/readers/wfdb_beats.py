@@ -27,7 +27,7 @@ import numpy as np
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.readers._common import assemble, optional_import
 from tsexplain.data.readers._registry import register_reader
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 
 __all__ = ["AAMI_CLASSES", "AAMI_GROUPS", "BEAT_SYMBOLS", "read_wfdb_beats"]
 
@@ -79,7 +79,7 @@ def _read_one(wfdb: Any, base: Path, annotator: str) -> tuple[Any, Any]:
     except Exception as exc:  # wfdb raises many kinds for damaged files
         raise TsExplainError(
             f"{base}: the WFDB record could not be read, perhaps truncated or damaged "
-            f"({type(exc).__name__}: {exc})"
+            f"({describe(exc)})"
         ) from None
     if record.p_signal is None:
         raise TsExplainError(f"{base}: the record has no signal")
