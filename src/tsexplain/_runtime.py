@@ -7,11 +7,13 @@ import ctypes.util
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tsexplain.errors import TsExplainError
 
@@ -197,6 +199,71 @@ def _parents_made(folder: Path) -> Iterator[None]:
         raise
 
 
+def _stage_prefix(out: Path) -> str:
+    """The hidden name of a staging file or folder for ``out``: it names the host and the
+    process, so a later job can tell one left by a killed process from a live one."""
+    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
+    return f".{out.name}.tmp-{host}-{os.getpid()}-"
+
+
+def _sweep_stale(out: Path) -> None:
+    """Remove the staging files and folders beside ``out`` that a process of this host left
+    when it was killed (SIGKILL, power loss): their process no longer runs."""
+    head = _stage_prefix(out).rsplit("-", 2)[0] + "-"
+    try:
+        candidates = [p for p in out.parent.iterdir() if p.name.startswith(head)]
+    except OSError:
+        return
+    for stale in candidates:
+        try:
+            pid = int(stale.name[len(head) :].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or _running(pid):
+            continue
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+@contextmanager
+def _named_for(out: Path) -> Iterator[None]:
+    """An ``OSError`` on a file of the hidden staging area names ``out``, the path the user
+    gave, not the staging file's name."""
+    try:
+        yield
+    except OSError as exc:
+        name = exc.filename
+        staged = name is not None and any(
+            part.startswith(f".{out.name}.tmp-") for part in Path(os.fspath(name)).parts
+        )
+        if not staged:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
+
+
+@contextmanager
+def staging_beside(out: Path) -> Iterator[str]:
+    """The frame of every staged write of ``out``: create its missing parent folders (removed
+    again if the block fails), remove what killed jobs left beside it, and name ``out`` in an
+    ``OSError`` from the staging area; yields the name prefix for a new staging file or folder.
+    """
+    with _parents_made(out.parent), _named_for(out):
+        _sweep_stale(out)
+        yield _stage_prefix(out)
+
+
 @contextmanager
 def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a hidden temporary path beside ``path``; on success it becomes ``path``.
@@ -206,8 +273,8 @@ def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     ``path`` untouched.
     """
     path = Path(path)
-    with _parents_made(path.parent):
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with staging_beside(path) as prefix:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
         tmp = Path(name)
         try:
             os.close(fd)
@@ -228,8 +295,8 @@ def staged_output(out: str | os.PathLike[str]) -> Iterator[Path]:
     """
     out = Path(out)
     check_output_location(out, folder=True)
-    with _parents_made(out.parent):
-        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    with staging_beside(out) as prefix:
+        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=prefix))
         try:
             yield stage
             if not out.exists():
@@ -243,3 +310,14 @@ def staged_output(out: str | os.PathLike[str]) -> Iterator[Path]:
                 os.replace(item, dest)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def save_and_close(fig: Any, target: Any, **options: Any) -> None:
+    """``fig.savefig(target, **options)``, then close ``fig``, also when saving fails (a full
+    disk), so no figure stays open in a long-lived process."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(target, **options)
+    finally:
+        plt.close(fig)

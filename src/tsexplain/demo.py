@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
+from tsexplain._runtime import save_and_close
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.synthetic import make_sensor_failure
 from tsexplain.evaluate import evaluate
@@ -149,8 +150,7 @@ def _case_figure(val: Dataset, ex: Explanation, case: _Case, vmax: float, path: 
         f"{case.group} failure: case {i}, true {true!r}, predicted {pred!r}; "
         "channel-resolved Grad-CAM"
     )
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_and_close(fig, path, dpi=110)
 
 
 def run_demo(
@@ -200,16 +200,15 @@ def run_demo(
 
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    for name, fig in (
-        ("class_histogram.png", plot_class_histogram(ds.labels("the demo"), ds.classes)),
-        ("training_curves.png", plot_training_curves(run.history)),
+    for name, draw in (  # one figure open at a time
+        ("class_histogram.png", lambda: plot_class_histogram(ds.labels("the demo"), ds.classes)),
+        ("training_curves.png", lambda: plot_training_curves(run.history)),
         (
             "confusion_matrix.png",
-            plot_confusion_matrix(val.labels("the demo"), ex.predicted, val.classes),
+            lambda: plot_confusion_matrix(val.labels("the demo"), ex.predicted, val.classes),
         ),
     ):
-        fig.savefig(figures / name, dpi=110)
-        plt.close(fig)
+        save_and_close(draw(), figures / name, dpi=110)
     cases = _cases(val, per_channel, detected[: cfg.n_figures], "detected")
     shown = missed[: cfg.n_figures]
     if len(shown):
@@ -232,8 +231,7 @@ def run_demo(
     # from local to global: the average channel-resolved map of each class beside its series
     averages = class_averages(per_channel, val, by="true")
     fig = plot_class_average(averages)
-    fig.savefig(figures / "class_average.png", dpi=110)
-    plt.close(fig)
+    save_and_close(fig, figures / "class_average.png", dpi=110)
     # localization needs at least one failure among the validation cases (a small demo may have none)
     quality = (
         evaluate(model, val, [ex, per_channel], metrics=["localization"], seed=cfg.seed)

@@ -185,6 +185,53 @@ def test_local_dask_cluster_gives_the_same_store(saved, tmp_path) -> None:
     _same(_read(tmp_path / "one.zarr"), _read(tmp_path / "dask.zarr"))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("retries", [3, 0], ids=["rerun", "resume"])
+def test_a_dask_worker_killed_midway(saved, tmp_path, retries) -> None:
+    """SIGKILL of a worker process while it explains: the cluster reruns its chunks elsewhere,
+    or, where the cluster allows no rerun, the job ends in one message and the same command
+    resumes it; either way the store equals a one-process run."""
+    distributed = pytest.importorskip("dask.distributed")
+    import threading
+
+    import dask
+
+    model_path, data = saved
+    kw = {"method": "integrated_gradients", "n_steps": 64, "chunk_size": 6}
+    explain_to_store(model_path, data, tmp_path / "one.zarr", **kw)
+    store = tmp_path / "dask.zarr"
+    resumed = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": retries}), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        pids = list(client.run(os.getpid).values())
+        killed: list[int] = []
+
+        def kill_when_started() -> None:
+            deadline = time.monotonic() + 120
+            while _done(store) < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(_done(store))
+
+        killer = threading.Thread(target=kill_when_started)
+        killer.start()
+        try:
+            run = explain_to_store(
+                model_path, data, store, scheduler=cluster.scheduler_address, **kw
+            )
+        except TsExplainError as exc:  # the job could not finish: it resumes
+            assert "worker" in str(exc) and "resume" in str(exc), str(exc)
+            resumed.append(str(exc))
+            run = explain_to_store(model_path, data, store, **kw)
+        killer.join()
+    assert killed and killed[0] < 15, killed  # the worker died midway
+    assert bool(resumed) == (retries == 0), resumed
+    assert run.computed + run.resumed == 15
+    _same(_read(tmp_path / "one.zarr"), _read(store))
+
+
 def test_unreachable_scheduler_fails_fast(saved, tmp_path) -> None:
     pytest.importorskip("dask.distributed")
     model_path, data = saved

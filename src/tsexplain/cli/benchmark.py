@@ -79,10 +79,8 @@ def command(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     import tsexplain as tx
-    from tsexplain._runtime import check_output_location, staged_output
+    from tsexplain._runtime import check_output_location, save_and_close, staged_output
     from tsexplain.plot import plot_curves, plot_rank_heatmap
 
     if cases is not None and max_cases is not None:
@@ -96,12 +94,11 @@ def command(
     with staged_output(out) as stage:
         (stage / "metrics.csv").write_text(result.table.to_csv(), encoding="utf-8")
         (stage / "ranking.json").write_text(json.dumps(result.as_dict(), indent=2))
-        for name, fig in (
-            ("rank_heatmap.png", plot_rank_heatmap(result)),
-            ("deletion_curves.png", plot_curves(result.table.curves, kind="deletion")),
-            ("insertion_curves.png", plot_curves(result.table.curves, kind="insertion")),
+        for name, draw in (  # one figure open at a time
+            ("rank_heatmap.png", lambda: plot_rank_heatmap(result)),
+            ("deletion_curves.png", lambda: plot_curves(result.table.curves, kind="deletion")),
+            ("insertion_curves.png", lambda: plot_curves(result.table.curves, kind="insertion")),
         ):
-            fig.savefig(stage / name, dpi=110)
-            plt.close(fig)
+            save_and_close(draw(), stage / name, dpi=110)
     click.echo(result.summary())
     click.echo(f"wrote {out}/ (metrics.csv, ranking.json, figures)")

@@ -154,9 +154,7 @@ def _write(out: Path, explanations: list[Any], index: Any, figures: int) -> None
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from tsexplain._runtime import staged_output
+    from tsexplain._runtime import save_and_close, staged_output
 
     single_file = out.suffix == ".npz"
     with staged_output(out.parent if single_file else out) as stage:
@@ -166,8 +164,7 @@ def _write(out: Path, explanations: list[Any], index: Any, figures: int) -> None
                 case = int(index[i])  # the case's number in the file
                 predicted = ex.class_name(ex.predicted[i])
                 fig = ex.plot(i, title=f"{ex.method}: case {case}, predicted {predicted}")
-                fig.savefig(stage / f"{ex.method}_case{case}.png", dpi=110)
-                plt.close(fig)
+                save_and_close(fig, stage / f"{ex.method}_case{case}.png", dpi=110)
 
 
 def _explain_to_store(opts: dict[str, Any]) -> None:

@@ -239,10 +239,8 @@ def _write(out: Path, model: Any, report: dict[str, Any], result: Any, *, valida
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     import tsexplain as tx
-    from tsexplain._runtime import staged_output
+    from tsexplain._runtime import save_and_close, staged_output
     from tsexplain.plot import plot_training_curves
 
     with staged_output(out) as stage:
@@ -258,5 +256,4 @@ def _write(out: Path, model: Any, report: dict[str, Any], result: Any, *, valida
             )
         )
         fig = plot_training_curves(result.history)
-        fig.savefig(stage / "training_curves.png", dpi=110)
-        plt.close(fig)
+        save_and_close(fig, stage / "training_curves.png", dpi=110)

@@ -389,11 +389,10 @@ def _cell(v: Any) -> str:
 
 def _figure(fig: Any) -> str:
     """A matplotlib figure as an inline PNG (closed afterwards)."""
-    import matplotlib.pyplot as plt
+    from tsexplain._runtime import save_and_close
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
-    plt.close(fig)
+    save_and_close(fig, buf, format="png", dpi=96, bbox_inches="tight")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<div class="tsx-figure"><img alt="figure" src="data:image/png;base64,{data}"></div>'
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from tsexplain._progress import tqdm
 from tsexplain.data.normalise import normalise_array
-from tsexplain.errors import TsExplainError
+from tsexplain.errors import TsExplainError, describe
 from tsexplain.explain import explain
 from tsexplain.explain.api import method_settings
 from tsexplain.scale.source import Source, open_source
@@ -430,6 +430,7 @@ def _run_on_dask(job: _Job, pending: list[int], workers: int | None, client: Any
     ``workers`` processes); each worker writes its chunks."""
     Client = _client_class()
     from dask.distributed import LocalCluster, as_completed
+    from distributed.scheduler import KilledWorker
 
     cluster = None
     try:
@@ -444,8 +445,15 @@ def _run_on_dask(job: _Job, pending: list[int], workers: int | None, client: Any
             client = Client(cluster)
         with client:
             futures = client.map(_explain_chunk, [job] * len(pending), pending, pure=False)
-            for fut in as_completed(futures):
-                bar.update(fut.result())
+            try:
+                for fut in as_completed(futures):
+                    bar.update(fut.result())
+            except KilledWorker as exc:
+                raise TsExplainError(
+                    "a Dask worker died while explaining (killed, or out of memory) more often "
+                    f"than the cluster reruns a task ({describe(exc, 120)}); the finished chunks "
+                    "are kept: run the same command again to resume"
+                ) from None
     finally:
         if cluster is not None:
             cluster.close()

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from tsexplain._runtime import new_file_mode
+from tsexplain._runtime import new_file_mode, staging_beside
 from tsexplain.errors import TsExplainError
 from tsexplain.models.identity import model_identity
 
@@ -115,12 +115,24 @@ def create_store(
     """A new, empty store at ``path``, made in a sibling folder and renamed into place, so a
     kill during creation leaves no half-made store; ``None`` when another job made the store
     at ``path`` first (open it with :func:`open_store`)."""
+    with staging_beside(path) as prefix:
+        return _create(path, prefix, identity, shape, n_classes, methods, chunk_size)
+
+
+def _create(
+    path: Path,
+    prefix: str,
+    identity: dict[str, Any],
+    shape: tuple[int, int, int],
+    n_classes: int,
+    methods: list[str],
+    chunk_size: int,
+) -> Any | None:
     import zarr
 
     n, c, t = shape
     n_chunks = -(-n // chunk_size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
     try:
         group = zarr.open_group(str(tmp), mode="w")
         group.attrs["tsexplain"] = _canonical(identity)
@@ -146,12 +158,33 @@ def create_store(
             shutil.rmtree(tmp, ignore_errors=True)  # a job started beside this one made it
             return None
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_unfinished(tmp)
         raise TsExplainError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_unfinished(tmp)
         raise
     return zarr.open_group(str(path), mode="r+")
+
+
+def _remove_unfinished(folder: Path) -> None:
+    """Remove a store whose making failed, once zarr's writes still in flight have ended.
+
+    zarr writes an array's metadata and its parents' concurrently; when one write fails, the
+    others go on in zarr's event loop and would recreate files after a plain removal.
+    """
+    import asyncio
+
+    from zarr.core.sync import sync
+
+    async def settle() -> None:
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=10)
+
+    try:
+        sync(settle())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def done_chunks(group: Any) -> np.ndarray:
