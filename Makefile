@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/threads.py
 
 notebooks: $(STAMP)
 	$(BIN)/python examples/run_notebooks.py --out out/notebooks

@@ -16,6 +16,7 @@ import numpy as np
 from torch import nn
 
 from tsexplain._progress import tqdm
+from tsexplain._runtime import fair_threads
 from tsexplain.data.dataset import Dataset
 from tsexplain.errors import TsExplainError, check_choice, check_finite
 from tsexplain.evaluate.config import EvalConfig
@@ -123,6 +124,7 @@ def _groups(
 
 
 # ---------------------------------------------------------------------------- entry point
+@fair_threads
 def evaluate(
     model: nn.Module | Any,
     data: Dataset | np.ndarray,
@@ -214,6 +216,7 @@ def evaluate(
     return table
 
 
+@fair_threads
 def evaluate_cases(
     model: nn.Module | Any,
     data: Dataset | np.ndarray,

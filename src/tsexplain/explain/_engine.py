@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from tsexplain._progress import tqdm
+from tsexplain._runtime import fair_threads
 from tsexplain.errors import TsExplainError, check_choice
 from tsexplain.explain._hooks import capture_outputs
 from tsexplain.series import ModelAdapter, SeriesBatch, call_model, model_scope, real_slice
@@ -175,6 +176,7 @@ def _chunks(
             yield cases[i : i + batch_size], real_slice(int(length), t, batch.padding)
 
 
+@fair_threads
 def run_methods(
     model: Any,
     batch: SeriesBatch,

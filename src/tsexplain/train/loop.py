@@ -20,6 +20,7 @@ from torch import nn
 
 from tsexplain._context import eval_mode, seeded
 from tsexplain._progress import tqdm
+from tsexplain._runtime import fair_threads
 from tsexplain.data.dataset import Dataset
 from tsexplain.data.preprocess import class_weights, sampling_weights
 from tsexplain.errors import TsExplainError, check_choice
@@ -514,6 +515,7 @@ def _run_epochs(
     return result, keeper.state
 
 
+@fair_threads
 def fit(
     model: nn.Module,
     train: Dataset,
