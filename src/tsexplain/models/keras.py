@@ -282,7 +282,8 @@ class KerasClassifier(nn.Module):
             raise TsExplainError(
                 f"the Keras model takes series of exactly {self.n_timepoints} steps, got "
                 f"{x.shape[2]}; cut or pad the series to {self.n_timepoints} steps (a padded "
-                "case is fed to this model as its real steps only)"
+                "case is fed to this model as its real steps only; a heartbeat CSV's trailing "
+                "zeros are read as padding unless it is read with trim_zeros=False)"
             )
         xt = x.transpose(1, 2)
         # tensors Keras makes inside the call go where the input is
