@@ -15,6 +15,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTEBOOK = EXAMPLES / "explain_in_a_notebook.ipynb"
 
 
+@pytest.fixture(autouse=True)
+def _one_thread_per_kernel(monkeypatch):
+    """The suite runs two workers on two cores: a kernel's PyTorch (and the Keras training it
+    runs, which no tsexplain call wraps) gets one thread, as the workers do."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
 def _runner():
     for needed in ("nbclient", "nbconvert", "ipykernel"):
         pytest.importorskip(needed, reason=f"the notebook test needs {needed}")

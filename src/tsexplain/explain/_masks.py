@@ -16,7 +16,7 @@ regularisers on the mask. Both are written here once:
 - :func:`area_penalty` (Dynamask's ``L_a``) and :func:`smoothness_penalty` (``L_c``);
 - :func:`optimise`: the loop (Adam or SGD with momentum) that reports its steps and final loss;
 - :class:`LearnedMaskMethod`: the base class that runs the model in :func:`model_scope` and
-  reports ``{"steps", "batches", "final_loss"}`` from :meth:`finish`.
+  reports ``{"steps", "batches", "final_loss"}`` from :meth:`LearnedMaskMethod.finish`.
 """
 
 from __future__ import annotations

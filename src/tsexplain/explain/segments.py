@@ -297,9 +297,10 @@ class LimeSegments(_SegmentMethod):
     ----------
     model : torch.nn.Module or callable
         As for :class:`ShapSegments`.
-    n_segments, channels, fill, n_samples, seed, output, internal_batch_size
-        As for :class:`ShapSegments` (``n_samples`` random coalitions, the first one the
-        unperturbed series).
+    *args, **kwargs
+        The settings of :class:`ShapSegments` (``n_segments``, ``channels``, ``fill``,
+        ``n_samples``, ``seed``, ``output``, ``internal_batch_size``): ``n_samples`` random
+        coalitions, the first one the unperturbed series.
     kernel_width : float
         Width of the exponential kernel ``sqrt(exp(-d^2 / width^2))`` on the cosine distance
         ``d`` between a coalition and the all-kept one (LIME's image default, 0.25).

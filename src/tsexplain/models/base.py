@@ -24,7 +24,7 @@ class SeriesClassifier(nn.Module):
     """A classifier mapping ``(n_cases, n_channels, n_timepoints)`` to logits ``(n_cases, n_classes)``.
 
     Subclasses build their layers in ``__init__`` from keyword hyperparameters (recorded in
-    :attr:`config`, which is what a checkpoint stores) and implement :meth:`features` and
+    ``config``, which is what a checkpoint stores) and implement :meth:`features` and
     :meth:`head`. ``forward(x, lengths, padding)`` hands them a float mask, 1 on real steps,
     so that padding never changes the logits.
 

@@ -52,7 +52,7 @@ class SameConv1d(nn.Conv1d):
     """A stride-1 convolution that keeps the input's length.
 
     ``(kernel_size - 1) * dilation`` zeros are split between the ends, the odd one on the
-    right (as PyTorch's ``padding="same"``); :attr:`pad_left` and :attr:`pad_right` record
+    right (as PyTorch's ``padding="same"``); ``pad_left`` and ``pad_right`` record
     the split, which receptive-field mapping reads.
     """
 

@@ -80,12 +80,14 @@ def plot_attribution(
     ax : Axes or sequence of Axes, optional
         One axes per channel to draw into; a new figure otherwise.
 
-    Strings (``channel_names``, ``title``) are drawn as plain text: a ``$`` never starts
-    math text.
-
     Returns
     -------
     matplotlib.figure.Figure
+
+    Notes
+    -----
+    Strings (``channel_names``, ``title``) are drawn as plain text: a ``$`` never starts
+    math text.
     """
     x = np.asarray(x, dtype=float)
     a = np.asarray(attribution, dtype=float)

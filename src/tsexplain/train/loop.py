@@ -600,14 +600,16 @@ def fit(
     min_lr : float
         The plateau schedule's floor.
 
-    An ensemble (a model with ``members``, e.g. ``inception_ensemble``) is trained member by
-    member, each on its own as if it were the only model, with seeds ``seed``, ``seed + 1``,
-    ...; the result lists them in ``members``.
-
     Returns
     -------
     FitResult
         Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``, ``seconds``.
+
+    Notes
+    -----
+    An ensemble (a model with ``members``, e.g. ``inception_ensemble``) is trained member by
+    member, each on its own as if it were the only model, with seeds ``seed``, ``seed + 1``,
+    ...; the result lists them in ``members``.
 
     Examples
     --------
