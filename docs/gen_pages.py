@@ -39,19 +39,11 @@ def table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_section(text: str, heading: str) -> str:
-    """The README section under ``heading`` (to the next heading of its level or higher),
-    its links to files of the repository written as code (the site holds no such file)."""
-    level = len(heading) - len(heading.lstrip("#"))
-    start = text.index(heading + "\n")
-    rest = text[start + len(heading) + 1 :]
-    stop = re.search(rf"^#{{1,{level}}} ", rest, re.M)
-    body = rest[: stop.start()] if stop else rest
-    return re.sub(r"\[([^\]]+)\]\((?!https?://|#)[^)]+\)", r"`\1`", body)
-
-
-# ---------------------------------------------------------------------------- home
-write("index.md", (ROOT / "docs" / "home.md").read_text(), ("Home",))
+# ---------------------------------------------------------------------------- home, guide
+nav["Home"] = "index.md"
+for path in sorted((ROOT / "docs" / "guide").glob("*.md")):
+    title = path.read_text().splitlines()[0].lstrip("# ")
+    nav["Guide", title] = f"guide/{path.name}"
 
 # ---------------------------------------------------------------------------- notebooks
 if not NOTEBOOKS.is_dir() or not list(NOTEBOOKS.glob("*.ipynb")):
@@ -72,8 +64,7 @@ write(
 nav["Notebooks"] = "notebooks/index.md"
 
 # ---------------------------------------------------------------------------- methods
-README = (ROOT / "README.md").read_text()
-SPEED = readme_section(README, "### Speed")
+SPEED = (ROOT / "docs" / "measured" / "speed.md").read_text()
 #: words that name a method's work in the README's speed tables
 SPEED_WORDS = {
     "saliency": "saliency",
@@ -155,19 +146,8 @@ write(
 nav["Metrics"] = "metrics/index.md"
 
 # ---------------------------------------------------------------------------- measured
-for slug, heading, title in (
-    ("speed", "### Speed", "Speed against the floor and Captum"),
-    ("ucr-accuracy", "### Accuracy on the UCR archive", "Accuracy on the UCR archive"),
-    ("defaults", "### Training with the defaults", "Training with the defaults"),
-    ("trust", "## Which method to trust: measured on the demo task", "Which method to trust"),
-    (
-        "literature",
-        "## The literature's time-series methods, on the standard synthetic suite",
-        "The standard synthetic suite",
-    ),
-    ("scale", "## Whole data sets: streamed, resumable, on a cluster", "Whole data sets"),
-):
-    write(f"measured/{slug}.md", f"# {title}\n" + readme_section(README, heading))
+for slug in ("speed", "ucr-accuracy", "defaults", "trust", "literature"):
+    title = (ROOT / "docs" / "measured" / f"{slug}.md").read_text().splitlines()[0].lstrip("# ")
     nav["Measured", title] = f"measured/{slug}.md"
 write(
     "measured/benchmarks.md",

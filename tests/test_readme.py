@@ -1,4 +1,7 @@
-"""Every code block of README.md runs as written.
+"""Every code block of README.md and of the documentation's pages runs as written.
+
+The pages are read in :data:`PAGES` order (the order the README once held them in, so a block
+may use what an earlier page's blocks made), as one document:
 
 - ```python blocks run in order, in one namespace, in a temporary working folder (matplotlib
   draws to the Agg backend, set by conftest.py);
@@ -26,9 +29,31 @@ import matplotlib.pyplot as plt
 import pytest
 from click.testing import CliRunner
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: every page with code, in the order its blocks run
+PAGES = [
+    README,
+    DOCS / "index.md",
+    DOCS / "guide" / "01-demo.md",
+    DOCS / "guide" / "02-methods.md",
+    DOCS / "measured" / "speed.md",
+    DOCS / "measured" / "ucr-accuracy.md",
+    DOCS / "measured" / "defaults.md",
+    DOCS / "measured" / "trust.md",
+    DOCS / "measured" / "literature.md",
+    DOCS / "guide" / "03-python.md",
+    DOCS / "guide" / "04-whole-model.md",
+    DOCS / "guide" / "05-command-line.md",
+    DOCS / "guide" / "06-scale.md",
+    DOCS / "guide" / "07-gradcam-placement.md",
+    DOCS / "guide" / "08-models-and-padding.md",
+    DOCS / "guide" / "09-models-from-elsewhere.md",
+    DOCS / "guide" / "10-layout.md",
+]
 SHELLS = ("bash", "sh", "console", "shell")
-SETUP = ("make demo", "make test")  # the README's two set-up commands: never run here
+SETUP = ("make demo", "make test", "make docs")  # set-up commands: never run here
 SHARED = README.parents[1] / "shared"  # real data beside the checkout, when it is there
 
 
@@ -36,23 +61,34 @@ SHARED = README.parents[1] / "shared"  # real data beside the checkout, when it 
 class Block:
     lang: str
     code: str
-    line: int  # of the opening fence in README.md
+    line: int  # of the opening fence in its page
+    page: str = "README.md"
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}, block at line {self.line}"
 
 
-def readme_blocks() -> list[Block]:
-    """The fenced code blocks of README.md, in order."""
+def page_blocks(path: Path) -> list[Block]:
+    """The fenced code blocks of one page, in order."""
+    name = str(path.relative_to(ROOT))
     blocks, lang, start, body = [], None, 0, []
-    for n, text in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
+    for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         fence = re.match(r"^\s*```\s*([\w+-]*)\s*$", text)
         if fence and lang is None:
             lang, start, body = fence.group(1).lower(), n, []
         elif fence:
-            blocks.append(Block(lang, "\n".join(body) + "\n", start))
+            blocks.append(Block(lang, "\n".join(body) + "\n", start, name))
             lang = None
         elif lang is not None:
             body.append(text)
-    assert lang is None, f"README.md: the block opened at line {start} is never closed"
+    assert lang is None, f"{name}: the block opened at line {start} is never closed"
     return blocks
+
+
+def readme_blocks() -> list[Block]:
+    """The fenced code blocks of every page, page by page in :data:`PAGES` order."""
+    return [block for page in PAGES for block in page_blocks(page)]
 
 
 def is_setup(block: Block) -> bool:
@@ -91,15 +127,25 @@ def workdir(tmp_path: Path) -> Path:
     return work
 
 
+def test_every_page_with_code_is_run():
+    pages = {p for p in DOCS.rglob("*.md") if page_blocks(p)} | {README}
+    assert pages <= set(PAGES), sorted(str(p) for p in pages - set(PAGES))
+
+
 def test_every_block_says_what_it_is():
-    unlabelled = [b.line for b in BLOCKS if not b.lang]
+    unlabelled = [b.where for b in BLOCKS if not b.lang]
     assert not unlabelled, (
-        f"README.md blocks at lines {unlabelled} have no language; use ```python, ```bash "
-        "(run by this test) or ```text (not code)"
+        f"{unlabelled} have no language; use ```python, ```bash (run by this test) or ```text "
+        "(not code)"
     )
     assert {b.lang for b in BLOCKS} <= {"python", "text", *SHELLS}
-    # exactly one block is skipped, and it is the set-up block
-    assert [b.line for b in BLOCKS if b.lang in SHELLS and is_setup(b)] == [BLOCKS[0].line]
+    # exactly the set-up blocks are skipped: the README's, and the site's home page's
+    setup = [b.where for b in BLOCKS if b.lang in SHELLS and is_setup(b)]
+    assert setup == [
+        BLOCKS[0].where,
+        *(b.where for b in BLOCKS if b.page == "docs/index.md" and is_setup(b)),
+    ]
+    assert setup[0].startswith("README.md")
 
 
 def test_python_blocks_run_in_order(tmp_path, monkeypatch):
@@ -109,7 +155,7 @@ def test_python_blocks_run_in_order(tmp_path, monkeypatch):
     namespace: dict = {"__name__": "readme"}
     try:
         for b in blocks:
-            exec(compile(b.code, f"README.md (block at line {b.line})", "exec"), namespace)
+            exec(compile(b.code, b.where, "exec"), namespace)
     finally:
         plt.close("all")
     assert namespace["proba"].shape == (namespace["val"].n_cases, 2)
@@ -120,13 +166,13 @@ def test_shell_blocks_run_through_the_command_line(tmp_path, monkeypatch):
     from tsexplain.cli import cli
 
     blocks = [b for b in BLOCKS if b.lang in SHELLS and not is_setup(b) and runnable(b)]
-    assert blocks, "the README shows no command to run"
+    assert blocks, "the pages show no command to run"
     work = workdir(tmp_path)
     monkeypatch.chdir(work)
     runner = CliRunner()
     for b in blocks:
         for args in shell_commands(b.code):
-            where = f"README.md, block at line {b.line}: {shlex.join(args)}"
+            where = f"{b.where}: {shlex.join(args)}"
             assert args[0] == "tsexplain", f"{where}: not a tsexplain command"
             result = runner.invoke(cli, args[1:])
             if result.exception is not None and not isinstance(result.exception, SystemExit):
