@@ -48,3 +48,26 @@ def demo_run() -> dict:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def job_files(tmp_path_factory):
+    """A factory of the files a command-line job reads: ``make(name, n_cases, ...)`` saves a
+    sensor-failure data file, a small untrained causal CNN that knows the classes and channels,
+    and its saliency maps, in a fresh folder; returns their paths (and the folder, ``root``)."""
+
+    def make(
+        name: str, n_cases: int, *, min_length: int = 30, max_length: int = 30, seed: int = 0
+    ) -> dict[str, Path]:
+        root = tmp_path_factory.mktemp(name)
+        ds = tx.data.make_sensor_failure(
+            n_cases, min_length=min_length, max_length=max_length, failure_fraction=0.25, seed=seed
+        )
+        data = ds.save(root / "d.npz")
+        model = tx.models.build("causal_cnn", ds.n_channels, ds.n_classes, seed=0, filters=(4, 8))
+        model.meta.update(classes=list(ds.classes), channel_names=list(ds.channel_names))
+        tx.save_model(model, root / "model")
+        ex = tx.explain(tx.load_model(root / "model"), ds, method="saliency").save(root / "ex.npz")
+        return {"root": root, "data": data, "model": root / "model", "ex": ex}
+
+    return make

@@ -21,7 +21,6 @@ import matplotlib.pyplot as plt
 import pytest
 from click.testing import CliRunner
 
-import tsexplain as tx
 from tsexplain.cli import cli
 
 pytest.importorskip("captum")
@@ -63,17 +62,8 @@ def failing_writes(under: Path, at: int, code: int) -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("fault_inputs")
-    ds = tx.data.make_sensor_failure(
-        16, min_length=30, max_length=30, failure_fraction=0.25, seed=0
-    )
-    data = ds.save(root / "d.npz")
-    model = tx.models.build("causal_cnn", ds.n_channels, ds.n_classes, seed=0, filters=(4, 8))
-    model.meta.update(classes=list(ds.classes), channel_names=list(ds.channel_names))
-    tx.save_model(model, root / "model")
-    ex = tx.explain(model, ds, method="saliency").save(root / "ex.npz")
-    return {"root": root, "data": data, "model": root / "model", "ex": ex}
+def inputs(job_files) -> dict[str, Path]:
+    return job_files("fault_inputs", 16)
 
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:

@@ -16,17 +16,8 @@ BAR = "%|"  # tqdm's percentage followed by the bar
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("cli_progress")
-    ds = tx.data.make_sensor_failure(
-        24, min_length=30, max_length=40, failure_fraction=0.25, seed=1
-    )
-    data = ds.save(root / "d.npz")
-    model = tx.models.build("causal_cnn", ds.n_channels, ds.n_classes, seed=0, filters=(4, 8))
-    model.meta.update(classes=list(ds.classes), channel_names=list(ds.channel_names))
-    tx.save_model(model, root / "model")
-    ex = tx.explain(tx.load_model(root / "model"), ds, method="saliency").save(root / "ex.npz")
-    return {"data": data, "model": root / "model", "ex": ex}
+def saved(job_files) -> dict[str, Path]:
+    return job_files("cli_progress", 24, max_length=40, seed=1)
 
 
 def _command(name: str, s: dict[str, Path], out: Path) -> list[str]:

@@ -94,6 +94,21 @@ FUZZ = settings(
 )
 
 
+def _damaged(data: st.DataObject, valid: bytes, *, cut: bool, max_edits: int) -> bytes:
+    """``valid`` with up to ``max_edits`` bytes changed and, if ``cut``, cut at a drawn byte."""
+    content = bytearray(valid)
+    edits = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(content) - 1), st.integers(0, 255)), max_size=max_edits
+        ),
+        label="edits",
+    )
+    for at, value in edits:
+        content[at] = value
+    end = data.draw(st.integers(0, len(content)), label="cut") if cut else len(content)
+    return bytes(content[:end])
+
+
 def _read(suffix: str, content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"data{suffix.removeprefix('.f8')}"
@@ -145,14 +160,7 @@ def test_truncated_valid_file(suffix: str, data: st.DataObject) -> None:
 @FUZZ
 @given(data=st.data())
 def test_valid_file_with_bytes_changed(suffix: str, data: st.DataObject) -> None:
-    content = bytearray(VALID[suffix]())
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(content) - 1), st.integers(0, 255)), max_size=4),
-        label="edits",
-    )
-    for at, value in edits:
-        content[at] = value
-    _read(suffix, bytes(content))
+    _read(suffix, _damaged(data, VALID[suffix](), cut=False, max_edits=4))
 
 
 def _stream(suffix: str, content: bytes) -> None:
@@ -179,15 +187,7 @@ STREAMED = [".npy", ".f8.npy", ".tsv", ".txt"]
 @given(data=st.data())
 def test_streamed_reading_of_damaged_files(suffix: str, data: st.DataObject) -> None:
     """The chunked readers of ``explain --out`` meet the same files."""
-    content = bytearray(VALID[suffix]())
-    cut = data.draw(st.integers(0, len(content)), label="cut")
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(content) - 1), st.integers(0, 255)), max_size=3),
-        label="edits",
-    )
-    for at, value in edits:
-        content[at] = value
-    _stream(suffix, bytes(content[:cut]))
+    _stream(suffix, _damaged(data, VALID[suffix](), cut=True, max_edits=3))
 
 
 @pytest.mark.parametrize("suffix", STREAMED)
@@ -222,15 +222,7 @@ def _wfdb_record() -> dict[str, bytes]:
 @given(data=st.data())
 def test_damaged_wfdb_record(part: str, data: st.DataObject) -> None:
     files = _wfdb_record()
-    content = bytearray(files[part])
-    cut = data.draw(st.integers(0, len(content)), label="cut")
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(content) - 1), st.integers(0, 255)), max_size=3),
-        label="edits",
-    )
-    for at, value in edits:
-        content[at] = value
-    files[part] = bytes(content[:cut])
+    files[part] = _damaged(data, files[part], cut=True, max_edits=3)
     with tempfile.TemporaryDirectory() as tmp:
         for suffix, raw in files.items():
             (Path(tmp) / f"rec.{suffix}").write_bytes(raw)

@@ -148,3 +148,29 @@ def print_catalog(items: dict[str, str]) -> None:
     width = max(len(n) for n in items)
     for name, description in items.items():
         click.echo(f"{name:<{width}}  {description}")
+
+
+def complete_names(kind: str) -> Any:
+    """A shell-completion callback for an option that takes registered names (``"methods"``,
+    ``"metrics"`` or ``"models"``), comma-separated: the names that begin the last part typed,
+    each with the first words of its description. Reads the declarations, not the layers, so
+    it answers without loading PyTorch."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from tsexplain import _catalog
+
+        names = {
+            "methods": lambda: _catalog.declared("explain", "register_method"),
+            "models": lambda: _catalog.declared("models", "register_model"),
+            "metrics": _catalog.declared_metrics,
+        }[kind]()
+        head, comma, last = incomplete.rpartition(",")
+        return [
+            CompletionItem(head + comma + name, help=" ".join(about.split()[:8]))
+            for name, about in names.items()
+            if name.startswith(last)
+        ]
+
+    return complete

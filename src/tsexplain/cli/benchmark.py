@@ -9,6 +9,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    complete_names,
     data_option,
     labels_option,
     model_dir,
@@ -44,6 +45,7 @@ class _Benchmark(click.Command):
     "--methods",
     "methods",
     multiple=True,
+    shell_complete=complete_names("methods"),
     help="Method names; repeat or comma-separate (default: all).",
 )
 @cases_option

@@ -8,6 +8,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    complete_names,
     data_option,
     labels_option,
     model_dir,
@@ -37,6 +38,7 @@ from tsexplain.errors import TsExplainError
     "--metric",
     "metrics",
     multiple=True,
+    shell_complete=complete_names("metrics"),
     help="Metric or group name (tsexplain metrics lists them); repeat (default: all that apply).",
 )
 @cases_option

@@ -10,6 +10,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    complete_names,
     data_option,
     device_option,
     labels_option,
@@ -32,6 +33,7 @@ from tsexplain.errors import TsExplainError
     "--method",
     "methods",
     multiple=True,
+    shell_complete=complete_names("methods"),
     default=("gradcam",),
     show_default=True,
     metavar="NAME[:KEY=VALUE,...]",

@@ -8,6 +8,7 @@ import click
 
 from tsexplain.cli._common import (
     cases_option,
+    complete_names,
     data_option,
     device_option,
     labels_option,
@@ -40,6 +41,7 @@ from tsexplain.errors import TsExplainError
     "--methods",
     "methods",
     multiple=True,
+    shell_complete=complete_names("methods"),
     help="Explanation methods of the case browser; repeat or comma-separate "
     "(default: gradcam and integrated_gradients, where they apply).",
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tsexplain.cli._common import progress_option, seed_option
+from tsexplain.cli._common import complete_names, progress_option, seed_option
 from tsexplain.cli._parse import parse_names
 
 
@@ -20,6 +20,7 @@ from tsexplain.cli._parse import parse_names
     "--methods",
     "methods",
     multiple=True,
+    shell_complete=complete_names("methods"),
     help="Method names; repeat or comma-separate (default: the suite's methods).",
 )
 @click.option(

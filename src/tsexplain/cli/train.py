@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tsexplain.cli._common import (
+    complete_names,
     device_option,
     print_report,
     progress_option,
@@ -45,6 +46,7 @@ def _hyperparameters(params: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--model",
     "model_name",
+    shell_complete=complete_names("models"),
     default="fcn",
     show_default=True,
     help="Architecture (see `tsexplain models`).",

@@ -115,55 +115,45 @@ def create_store(
     """A new, empty store at ``path``, made in a sibling folder and renamed into place, so a
     kill during creation leaves no half-made store; ``None`` when another job made the store
     at ``path`` first (open it with :func:`open_store`)."""
-    with staging_beside(path) as prefix:
-        return _create(path, prefix, identity, shape, n_classes, methods, chunk_size)
-
-
-def _create(
-    path: Path,
-    prefix: str,
-    identity: dict[str, Any],
-    shape: tuple[int, int, int],
-    n_classes: int,
-    methods: list[str],
-    chunk_size: int,
-) -> Any | None:
     import zarr
 
     n, c, t = shape
     n_chunks = -(-n // chunk_size)
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
-    try:
-        group = zarr.open_group(str(tmp), mode="w")
-        group.attrs["tsexplain"] = _canonical(identity)
-
-        def array(name: str, shp: tuple[int, ...], chunks: tuple[int, ...], dtype: str) -> None:
-            group.create_array(
-                name, shape=shp, chunks=chunks, dtype=dtype, fill_value=0, compressors=None
-            )
-
-        for m in methods:
-            array(f"attributions/{m}", (n, c, t), (chunk_size, c, t), "float32")
-        array("probabilities", (n, n_classes), (chunk_size, n_classes), "float64")
-        for name in ("predicted", "target", "lengths"):
-            array(name, (n,), (chunk_size,), "int64")
-        array("digests", (n_chunks, _DIGEST), (1, _DIGEST), "uint8")
-        array("done", (n_chunks,), (1,), "uint8")
-        os.chmod(tmp, new_file_mode(folder=True))
+    with staging_beside(path) as prefix:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
         try:
-            os.rename(tmp, path)
+            group = zarr.open_group(str(tmp), mode="w")
+            group.attrs["tsexplain"] = _canonical(identity)
+
+            def array(name: str, shp: tuple[int, ...], chunks: tuple[int, ...], dtype: str) -> None:
+                group.create_array(
+                    name, shape=shp, chunks=chunks, dtype=dtype, fill_value=0, compressors=None
+                )
+
+            for m in methods:
+                array(f"attributions/{m}", (n, c, t), (chunk_size, c, t), "float32")
+            array("probabilities", (n, n_classes), (chunk_size, n_classes), "float64")
+            for name in ("predicted", "target", "lengths"):
+                array(name, (n,), (chunk_size,), "int64")
+            array("digests", (n_chunks, _DIGEST), (1, _DIGEST), "uint8")
+            array("done", (n_chunks,), (1,), "uint8")
+            os.chmod(tmp, new_file_mode(folder=True))
+            try:
+                os.rename(tmp, path)
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not path.is_dir():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)  # a job started beside this one made it
+                return None
         except OSError as exc:
-            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not path.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # a job started beside this one made it
-            return None
-    except OSError as exc:
-        _remove_unfinished(tmp)
-        raise TsExplainError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove_unfinished(tmp)
-        raise
-    return zarr.open_group(str(path), mode="r+")
+            _remove_unfinished(tmp)
+            raise TsExplainError(
+                f"{path}: cannot create the store ({exc.strerror or exc})"
+            ) from None
+        except BaseException:
+            _remove_unfinished(tmp)
+            raise
+        return zarr.open_group(str(path), mode="r+")
 
 
 def _remove_unfinished(folder: Path) -> None:
