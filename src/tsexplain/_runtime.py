@@ -207,17 +207,22 @@ def _parents_made(folder: Path) -> Iterator[None]:
         raise
 
 
+def _stage_head(out: Path) -> str:
+    """The start of the hidden name of this host's staging files and folders for ``out``."""
+    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
+    return f".{out.name}.tmp-{host}-"
+
+
 def _stage_prefix(out: Path) -> str:
     """The hidden name of a staging file or folder for ``out``: it names the host and the
     process, so a later job can tell one left by a killed process from a live one."""
-    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
-    return f".{out.name}.tmp-{host}-{os.getpid()}-"
+    return f"{_stage_head(out)}{os.getpid()}-"
 
 
 def _sweep_stale(out: Path) -> None:
     """Remove the staging files and folders beside ``out`` that a process of this host left
     when it was killed (SIGKILL, power loss): their process no longer runs."""
-    head = _stage_prefix(out).rsplit("-", 2)[0] + "-"
+    head = _stage_head(out)
     try:
         candidates = [p for p in out.parent.iterdir() if p.name.startswith(head)]
     except OSError:
@@ -237,11 +242,11 @@ def _sweep_stale(out: Path) -> None:
 
 def _running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # PermissionError: another user's process, running
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
+    except PermissionError:
+        pass
     return True
 
 

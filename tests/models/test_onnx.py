@@ -128,7 +128,7 @@ def test_rebuilt_graph_refuses_other_channels(graph, data) -> None:
 def test_a_runtime_graph_is_known_by_its_file(native, tmp_path) -> None:
     """A store records the graph's bytes, so another graph saved at the same path is another
     model (resuming under it is refused), and the same file is the same model."""
-    from tsexplain.scale.store import model_identity
+    from tsexplain.models.identity import model_identity
 
     dynamic = {"x": {0: "n", 2: "t"}, "y": {0: "n"}}
     path = _export(native, tmp_path / "m.onnx", torch.randn(2, 3, 40), dynamic)

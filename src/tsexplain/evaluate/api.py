@@ -124,7 +124,6 @@ def _groups(
 
 
 # ---------------------------------------------------------------------------- entry point
-@fair_threads
 def evaluate(
     model: nn.Module | Any,
     data: Dataset | np.ndarray,

@@ -29,8 +29,9 @@ from tsexplain.evaluate.config import EvalConfig
 from tsexplain.evaluate.table import ResultTable
 from tsexplain.explain import Explanation
 from tsexplain.explain.registry import get_method
+from tsexplain.models.identity import model_identity
 from tsexplain.scale.source import Source, open_source
-from tsexplain.scale.store import damaged_chunks, done_chunks, model_identity
+from tsexplain.scale.store import chunk_numbers, damaged_chunks, done_chunks
 from tsexplain.train.checkpoint import load_model
 from tsexplain.train.prepare import normalisation_of
 
@@ -122,9 +123,8 @@ def evaluate_store(
     chunk = int(identity["chunk_size"])
     damaged = damaged_chunks(group, chunk)
     if damaged:
-        shown = ", ".join(str(i) for i in damaged[:10]) + (" ..." if len(damaged) > 10 else "")
         raise TsExplainError(
-            f"{store}: chunk(s) {shown} no longer match what was written (deleted, truncated "
+            f"{store}: chunk(s) {chunk_numbers(damaged)} no longer match what was written (deleted, truncated "
             "or edited); run the same tsexplain explain command again to compute them anew, "
             "then evaluate"
         )

@@ -30,13 +30,14 @@ from tsexplain.data.normalise import normalise_array
 from tsexplain.errors import TsExplainError, describe
 from tsexplain.explain import explain
 from tsexplain.explain.api import method_settings
+from tsexplain.models.identity import model_identity
 from tsexplain.scale.source import Source, open_source
 from tsexplain.scale.store import (
     FORMAT,
+    chunk_numbers,
     create_store,
     damaged_chunks,
     done_chunks,
-    model_identity,
     open_store,
     write_chunk,
 )
@@ -365,7 +366,7 @@ def _explain_chunks(
             group["done"][i : i + 1] = np.zeros(1, dtype=np.uint8)
         finished -= set(damaged)
         notes.append(
-            f"chunk(s) {_numbers(damaged)} of {store} no longer matched what was written "
+            f"chunk(s) {chunk_numbers(damaged)} of {store} no longer matched what was written "
             "(deleted, truncated or edited): computed again"
         )
     pending = [i for i in range(n_chunks) if i not in finished]
@@ -406,12 +407,6 @@ def _explain_chunks(
         time.perf_counter() - started,
         notes,
     )
-
-
-def _numbers(indices: list[int], most: int = 10) -> str:
-    """``1, 4, 7`` (and how many more past ``most``)."""
-    shown = ", ".join(str(i) for i in indices[:most])
-    return shown + (f" and {len(indices) - most} more" if len(indices) > most else "")
 
 
 def _client_class() -> Any:

@@ -39,14 +39,13 @@ import numpy as np
 
 from tsexplain._runtime import new_file_mode, staging_beside
 from tsexplain.errors import TsExplainError
-from tsexplain.models.identity import model_identity
 
 __all__ = [
     "FORMAT",
+    "chunk_numbers",
     "create_store",
     "damaged_chunks",
     "done_chunks",
-    "model_identity",
     "open_store",
     "write_chunk",
 ]
@@ -175,6 +174,12 @@ def _remove_unfinished(folder: Path) -> None:
         sync(settle())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def chunk_numbers(indices: Any, most: int = 10) -> str:
+    """``1, 4, 7`` (and how many more past ``most``), for messages naming chunks."""
+    shown = ", ".join(str(int(i)) for i in indices[:most])
+    return shown + (f" and {len(indices) - most} more" if len(indices) > most else "")
 
 
 def done_chunks(group: Any) -> np.ndarray:
