@@ -22,6 +22,9 @@ from tsexplain.evaluate.registry import GROUPS, registered
 from tsexplain.explain import get_method
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+from griffe_roles import ROLE  # noqa: E402
+
 NOTEBOOKS = ROOT / "out" / "notebooks"
 nav = mkdocs_gen_files.Nav()
 
@@ -31,6 +34,12 @@ def write(path: str, text: str, title: tuple[str, ...] | None = None) -> None:
         fh.write(text)
     if title is not None:
         nav[title] = path
+
+
+def prose(obj: object) -> str:
+    """``obj``'s docstring for a page written here, its Sphinx roles as code, as the API
+    pages show them (``docs/griffe_roles.py``)."""
+    return ROLE.sub(lambda m: f"`{m.group(2).split('.')[-1]}`", inspect.getdoc(obj) or "")
 
 
 def table(rows: list[list[str]], head: list[str]) -> str:
@@ -79,7 +88,7 @@ method_rows = []
 for name in tx.explain_methods():
     cls = get_method(name)
     module = sys.modules[cls.__module__]
-    cite = (inspect.getdoc(module) or "").split("\n\n")
+    cite = prose(module).split("\n\n")
     facts = [
         ["registry name", f"`{name}`"],
         ["resolution", f"`{cls.resolution}`"],
@@ -183,7 +192,7 @@ API = {
 for package, names in API.items():
     mod = __import__(package, fromlist=["__all__"])
     names = names if names is not None else list(mod.__all__)
-    lines = [f"# {package}\n", (inspect.getdoc(mod) or "").split("\n\n")[0] + "\n"]
+    lines = [f"# {package}\n", prose(mod).split("\n\n")[0] + "\n"]
     for attr in names:
         obj = getattr(mod, attr)
         if inspect.ismodule(obj):
